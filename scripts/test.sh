@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The README's second command: set up everything the tests need, then run every test.
+#
+#   1. the Python environment (scripts/bootstrap.sh)            -> $CRYPTOLAKE_HOME/venv
+#   2. the import-boundary check (scripts/check_boundaries.py)
+#   3. the real stack: `cryptolake stack setup` and `stack up`   -> $CRYPTOLAKE_HOME
+#   4. every pytest test: unit, conformance, meta, integration, end to end
+#   5. Pants: lint, check (mypy), test, package — every package
+#
+# Downloads are cached outside the repository; a second run downloads nothing.
+# Extra arguments are passed to pytest (e.g. `scripts/test.sh -k plugins`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+HOME_DIR="${CRYPTOLAKE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/cryptolake}"
+step() { printf '\n\033[1;34m==> [%s] %s\033[0m\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+started=$SECONDS
+
+step "1/5 python environment"
+scripts/bootstrap.sh
+PY="$HOME_DIR/venv/bin/python"
+CLI="$HOME_DIR/venv/bin/cryptolake"
+
+step "2/5 import boundaries"
+"$PY" scripts/check_boundaries.py
+
+step "3/5 the stack (setup is cached; up reuses running services)"
+if "$PY" -c "import cryptolake.core.stack.cli" 2>/dev/null; then
+  "$CLI" stack setup
+  "$CLI" stack up
+else
+  echo "no stack module yet: integration tests will be skipped" >&2
+fi
+
+step "4/5 pytest: every test"
+set +e
+dirs=()
+for d in packages/*/tests tests; do
+  [ -n "$(find "$d" -name 'test_*.py' -not -path '*/thirdparty/*' | head -1)" ] && dirs+=("$d")
+done
+"$PY" -m pytest "${dirs[@]}" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
+pytest_rc=${PIPESTATUS[0]}
+set -e
+summary="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$HOME_DIR/pytest.log" | tail -1)"
+
+step "5/5 pants lint, check, test, package"
+pants_rc=0
+./pants lint check test package :: || pants_rc=$?
+
+step "done in $((SECONDS - started))s"
+echo "$summary"
+if [ "$pytest_rc" -ne 0 ]; then echo "pytest failed (exit $pytest_rc)" >&2; exit "$pytest_rc"; fi
+exit "$pants_rc"

@@ -1,0 +1,1 @@
+"""An example third-party CryptoLake plugin, kept outside the project's packages."""
