@@ -63,6 +63,11 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_SPARK__ICEBERG_VERSION", "iceberg-spark-runtime / iceberg-aws-bundle version"),
     KnownEnv("CRYPTOLAKE_SPARK__KAFKA_CONNECTOR_VERSION", "spark-sql-kafka-0-10 version"),
     KnownEnv("CRYPTOLAKE_SPARK__POSTGRES_JDBC_VERSION", "PostgreSQL JDBC driver version for Spark"),
+    KnownEnv("CRYPTOLAKE_JOBS__DAILY_PIPELINE_CRON", "cron (UTC) of the daily pipeline, default 0 6 * * *"),
+    KnownEnv("CRYPTOLAKE_JOBS__DAILY_SOURCE", "source of the scheduled daily pipeline: live or replay"),
+    KnownEnv("CRYPTOLAKE_JOBS__MAINTENANCE_CRON", "cron (UTC) of Iceberg maintenance, default 0 2 * * *"),
+    KnownEnv("CRYPTOLAKE_JOBS__STREAM_CHECK_S", "seconds between checks that the stream job runs"),
+    KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
 )
 
 

@@ -106,6 +106,16 @@ class SparkSettings(BaseModel):
     postgres_jdbc_version: str = "42.7.8"
 
 
+class JobsSettings(BaseModel):
+    daily_pipeline_cron: str = Field("0 6 * * *", description="cron of the daily pipeline (UTC)")
+    daily_source: Literal["replay", "live"] = "live"
+    maintenance_cron: str = Field("0 2 * * *", description="cron of Iceberg maintenance (UTC)")
+    stream_check_s: float = Field(60.0, description="seconds between stream-job checks")
+    visibility_timeout_s: int = Field(
+        6 * 3600, description="seconds before an unacknowledged task is redelivered"
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process."""
 
@@ -124,6 +134,7 @@ class Settings(BaseSettings):
     trino: TrinoSettings = Field(default_factory=TrinoSettings)
     lakehouse: LakehouseSettings = Field(default_factory=LakehouseSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    jobs: JobsSettings = Field(default_factory=JobsSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

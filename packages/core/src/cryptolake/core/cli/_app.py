@@ -3,7 +3,10 @@ from __future__ import annotations
 import typer
 
 from cryptolake.core._version import CORE_API_VERSION, __version__
-from cryptolake.core.cli import config_cmd, plugins_cmd
+import importlib.util
+
+from cryptolake.core.cli import config_cmd, ingest_cmd, pipeline_cmd, plugins_cmd, transform_cmd
+from cryptolake.core.cli.commands import CommandRegistry
 from cryptolake.core.errors import CryptoLakeError
 from cryptolake.core.logging import configure
 from cryptolake.core.settings import get_settings
@@ -36,5 +39,15 @@ def _root(
     configure(settings.log.level, settings.log.format)
 
 
-app.add_typer(plugins_cmd.app, name="plugins")
-app.add_typer(config_cmd.app, name="config")
+commands = CommandRegistry(app)
+commands.add_core_group("plugins", plugins_cmd.app)
+commands.add_core_group("config", config_cmd.app)
+commands.add_core_group("ingest", ingest_cmd.app)
+commands.add_core_group("transform", transform_cmd.app)
+commands.add_core_group("pipeline", pipeline_cmd.app)
+app.command("worker")(pipeline_cmd.worker)
+app.command("beat")(pipeline_cmd.beat)
+if importlib.util.find_spec("cryptolake.core.stack.cli") is not None:
+    from cryptolake.core.stack import cli as stack_cli
+
+    commands.add_core_group("stack", stack_cli.app)

@@ -8,13 +8,21 @@ in step.
 
 from __future__ import annotations
 
+from cryptolake.core.hookspecs.cli import CliSpecs
 from cryptolake.core.hookspecs.lifecycle import LifecycleSpecs
 from cryptolake.core.hookspecs.models import ModelSpecs
 from cryptolake.core.hookspecs.quality import QualitySpecs
 from cryptolake.core.hookspecs.sources import SourceSpecs
 from cryptolake.core.hookspecs.transforms import TransformSpecs
 
-ALL_SPECS: tuple[type, ...] = (SourceSpecs, TransformSpecs, QualitySpecs, ModelSpecs, LifecycleSpecs)
+ALL_SPECS: tuple[type, ...] = (
+    SourceSpecs,
+    TransformSpecs,
+    QualitySpecs,
+    ModelSpecs,
+    LifecycleSpecs,
+    CliSpecs,
+)
 
 
 def hook_names() -> list[str]:
@@ -26,6 +34,7 @@ def hook_names() -> list[str]:
 
 __all__ = [
     "ALL_SPECS",
+    "CliSpecs",
     "LifecycleSpecs",
     "ModelSpecs",
     "QualitySpecs",

@@ -1,0 +1,105 @@
+"""Running one registry entry from the command line: window, --set, progress, summary."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cryptolake.core.errors import CryptoLakeError
+from cryptolake.core.jobs import JobContext, JobResult, run_job
+from cryptolake.core.manager import PluginHost
+from cryptolake.core.registry import Entry
+
+console = Console(stderr=True)
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """``2024-01-31`` or an ISO timestamp; naive values are UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date or ISO timestamp", param_hint=option)
+    if isinstance(parsed, date) and not isinstance(parsed, datetime):  # pragma: no cover
+        parsed = datetime.combine(parsed, datetime.min.time())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_sets(values: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are JSON when they parse as JSON, else strings."""
+    out: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(f"{item!r} must read key=value", param_hint="--set")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+def summary_table(rows: Sequence[tuple[str, JobResult, str]]) -> Table:
+    table = Table("step", "rows in", "rows out", "rejected", "seconds", "result")
+    for name, r, status in rows:
+        table.add_row(
+            name, f"{r.rows_in:,}", f"{r.rows_out:,}", f"{r.rejected:,}", f"{r.duration_s:.1f}", status
+        )
+    return table
+
+
+def execute(
+    host: PluginHost,
+    kind: str,
+    entry: Entry,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    config: dict[str, Any],
+    params: dict[str, Any] | None = None,
+) -> JobResult:
+    """Build the entry's implementation from ``config`` and run it with a progress display."""
+    try:
+        job = entry.load()(entry.configure(config))
+    except CryptoLakeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    except ValueError as exc:  # pydantic validation of the config
+        console.print(f"[red]error:[/] invalid configuration for {entry.name}: {exc}")
+        raise typer.Exit(2) from exc
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(entry.name, total=None, message="")
+
+        def report(done: int, total: int | None, message: str) -> None:
+            progress.update(task, completed=done, total=total, message=message)
+
+        ctx = JobContext(
+            kind=kind, name=entry.name, settings=host.settings, host=host, start=start, end=end,
+            params=dict(params or {}), progress=report,
+        )
+        try:
+            result = run_job(ctx, job.run)
+        except CryptoLakeError as exc:
+            progress.stop()
+            console.print(f"[red]error:[/] {entry.name} failed (run {ctx.run_id}): {exc}")
+            raise typer.Exit(1) from exc
+    console.print(summary_table([(entry.name, result, "ok")]))
+    for key, value in sorted(result.details.items()):
+        console.print(f"  {key}: {value}")
+    return result

@@ -1,0 +1,174 @@
+"""``cryptolake pipeline run|status``, ``cryptolake worker``, ``cryptolake beat``."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cryptolake.core.cli._run import parse_time
+from cryptolake.core.errors import CryptoLakeError
+from cryptolake.core.manager import build_plugin_manager
+from cryptolake.core.pipeline import (
+    PipelineRun,
+    Step,
+    daily_pipeline,
+    finished_run,
+    latest_runs,
+    maintenance_pipeline,
+    run_in_process,
+    steps_of,
+)
+from cryptolake.core.settings import get_settings
+
+app = typer.Typer(help="Run the pipelines and inspect their runs.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _steps_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("#", "step", "status", "rows in", "rows out", "rejected", "seconds", "gate", "error")
+    for r in rows:
+        if r["step"] == "*":
+            continue
+        seconds = (
+            (r["ended_at"] - r["started_at"]).total_seconds() if r.get("ended_at") else 0.0
+        )
+        colour = {"succeeded": "green", "failed": "red", "skipped": "yellow"}.get(r["status"], "")
+        table.add_row(
+            str(r["step_index"]), r["step"], f"[{colour}]{r['status']}[/]",
+            f"{r['rows_in'] or 0:,}", f"{r['rows_out'] or 0:,}", f"{r['rejected'] or 0:,}",
+            f"{seconds:.1f}", r["gate"] or "", (r["error"] or "")[:80],
+        )
+    return table
+
+
+@app.command("run")
+def run(
+    pipeline: str = typer.Option("daily", "--pipeline", help="daily or maintenance"),
+    source: str = typer.Option("replay", "--source", help="replay (recorded data) or live"),
+    start: str | None = typer.Option(None, "--from", help="Window start (UTC)."),
+    end: str | None = typer.Option(None, "--to", help="Window end, exclusive (UTC)."),
+    via_workers: bool = typer.Option(False, "--via-workers", help="Run the chain on the Celery workers."),
+    force: bool = typer.Option(False, "--force", help="Run even if this window already succeeded."),
+    timeout: float = typer.Option(3600, "--timeout", help="With --via-workers: seconds to wait."),
+) -> None:
+    """Run the whole chain and end with a summary table (per step: rows, duration, gate)."""
+    host = build_plugin_manager()
+    settings = host.settings
+    run_ = PipelineRun(
+        pipeline=pipeline, source=source, start=parse_time(start, "--from"),
+        end=parse_time(end, "--to"), via="workers" if via_workers else "in-process",
+    )
+    try:
+        steps: list[Step] = (
+            daily_pipeline(host, source=source) if pipeline == "daily" else maintenance_pipeline(host)
+        )
+    except CryptoLakeError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if not force and (done := finished_run(settings, run_)) is not None:
+        console.print(
+            f"[green]nothing to do:[/] run {done['run_id']} already processed this window "
+            f"({done['ended_at']:%Y-%m-%d %H:%M} UTC); use --force to run again"
+        )
+        return
+    console.print(f"pipeline [bold]{pipeline}[/] run [bold]{run_.run_id}[/]: "
+                  + " → ".join(s.name for s in steps))
+    if via_workers:
+        _run_on_workers(run_, steps, timeout)
+    else:
+        def progress(index: int, step: Step, status: str) -> None:
+            console.print(f"  [{index + 1}/{len(steps)}] {step.label}: {status}")
+
+        try:
+            run_in_process(host, run_, steps, progress=progress)
+        except Exception as exc:
+            console.print(_steps_table(steps_of(settings, run_.run_id)))
+            console.print(f"[red]pipeline failed:[/] {exc}")
+            raise typer.Exit(1) from exc
+    rows = steps_of(settings, run_.run_id)
+    console.print(_steps_table(rows))
+    final = [r for r in rows if r["step"] == "*"]
+    if not final or final[-1]["status"] != "succeeded":
+        raise typer.Exit(1)
+
+
+def _run_on_workers(run_: PipelineRun, steps: list[Step], timeout: float) -> None:
+    from cryptolake.core.jobs.worker import build_chain
+
+    settings = get_settings()
+    build_chain(run_, steps).apply_async()
+    deadline = time.monotonic() + timeout
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        rows = steps_of(settings, run_.run_id)
+        for r in rows:
+            if r["step"] not in seen:
+                seen.add(r["step"])
+                if r["step"] != "*":
+                    console.print(f"  [{r['step_index'] + 1}/{len(steps)}] {r['step']}: {r['status']}")
+        if any(r["step"] == "*" for r in rows):
+            return
+        time.sleep(2)
+    console.print(f"[red]timed out[/] after {timeout:.0f}s; the run goes on: "
+                  f"cryptolake pipeline status {run_.run_id}")
+    raise typer.Exit(1)
+
+
+@app.command("status")
+def status(
+    run_id: str | None = typer.Argument(None, help="A run id; default: the latest runs."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The latest runs, or the steps of one run."""
+    settings = get_settings()
+    if run_id:
+        rows = steps_of(settings, run_id)
+        if not rows:
+            console.print(f"[red]no run {run_id!r} in ops.pipeline_runs[/]")
+            raise typer.Exit(1)
+        if as_json:
+            typer.echo(json.dumps(rows, default=str, indent=2))
+        else:
+            Console().print(_steps_table(rows))
+        return
+    runs = latest_runs(settings, limit=20)
+    if as_json:
+        typer.echo(json.dumps(runs, default=str, indent=2))
+        return
+    table = Table("run id", "pipeline", "source", "window", "via", "status", "started", "seconds", "error")
+    for r in runs:
+        window = f"{r['window_start'] or '-'} .. {r['window_end'] or '-'}"
+        secs = (r["ended_at"] - r["started_at"]).total_seconds() if r.get("ended_at") else 0
+        table.add_row(r["run_id"], r["pipeline"], r["source"] or "", window, r["via"] or "",
+                      r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", f"{secs:.0f}",
+                      (r["error"] or "")[:60])
+    Console().print(table)
+
+
+def worker(
+    queues: str = typer.Option("cryptolake.light,cryptolake.heavy", "--queues", "-Q"),
+    concurrency: int = typer.Option(1, "--concurrency", "-c"),
+    name: str = typer.Option("cryptolake@%h", "--name", "-n"),
+) -> None:
+    """Start a Celery worker (the heavy queue must run with concurrency 1)."""
+    from cryptolake.core.jobs.worker import app as celery_app
+
+    celery_app.worker_main(
+        ["worker", "-Q", queues, "-c", str(concurrency), "-n", name, "--loglevel",
+         get_settings().log.level, "-P", "prefork", "--without-gossip", "--without-mingle"]
+    )
+
+
+def beat() -> None:
+    """Start Celery beat with the configured schedules (daily pipeline, maintenance, stream check)."""
+    from cryptolake.core.jobs.worker import app as celery_app
+
+    celery_app.start(["beat", "--loglevel", get_settings().log.level])
+
+
