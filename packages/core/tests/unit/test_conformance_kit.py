@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from _plugins import make_plugin
+
 from cryptolake.core.testing import (
     ModelConformance,
     QualityConformance,

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from _plugins import make_plugin
+
 from cryptolake.core import CheckResult, JobContext, JobResult, PluginManifest, hookimpl, run_job
 
 

@@ -4,8 +4,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
 from _plugins import make_plugin
+
 from cryptolake.core import PluginError, PluginManifest, SourcePlugin, hookimpl
 
 

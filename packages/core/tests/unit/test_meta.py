@@ -29,7 +29,7 @@ def test_there_are_hooks_in_every_family() -> None:
 
 @pytest.mark.parametrize("name", HOOKS)
 def test_hook_is_typed_and_documented_in_code(name: str) -> None:
-    (fn,) = [vars(s)[name] for s in ALL_SPECS if name in vars(s)]
+    (fn,) = (vars(s)[name] for s in ALL_SPECS if name in vars(s))
     doc = inspect.getdoc(fn) or ""
     assert ".. versionadded::" in doc, f"{name}: docstring lacks versionadded"
     sig = inspect.signature(fn)

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from cryptolake.core import ConfigError
-from cryptolake.core.tables import Column, PartitionField, TableContract, all_contracts, get_contract
+from cryptolake.core.tables import (
+    Column,
+    PartitionField,
+    TableContract,
+    all_contracts,
+    get_contract,
+)
 
 
 def test_contract_renders_for_every_engine() -> None:

@@ -14,7 +14,7 @@ must match a spec (``check_pending``). A plugin that fails is recorded with the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, Literal, TypeVar
@@ -103,7 +103,7 @@ class PluginHost:
     ) -> LoadedPlugin | None:
         """Validate and register one plugin object; returns its record (``None`` if blocked)."""
         manifest = getattr(plugin, MANIFEST_ATTR, None)
-        label = expected_name or getattr(plugin, "__name__", repr(plugin))
+        label = str(expected_name or getattr(plugin, "__name__", None) or repr(plugin))
         if not isinstance(manifest, PluginManifest):
             self._fail(
                 LoadedPlugin(label, distribution, None, "error"),
@@ -209,7 +209,7 @@ class PluginHost:
             self.pm.unregister(plugin)
         self._fail(record, exc)
 
-    def _registry(self, hook_name: str, factory: type[R]) -> R:
+    def _registry(self, hook_name: str, factory: Callable[[], R]) -> R:
         if hook_name not in self._registries:
             self._registries[hook_name] = self._build(hook_name, factory())
         return self._registries[hook_name]  # type: ignore[return-value]

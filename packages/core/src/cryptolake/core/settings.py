@@ -125,16 +125,16 @@ class Settings(BaseSettings):
 
     mode: Literal["local", "production"] = "local"
     home: Path = Field(default_factory=default_home)
-    plugins: PluginSettings = Field(default_factory=PluginSettings)
-    log: LogSettings = Field(default_factory=LogSettings)
-    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
-    redis: RedisSettings = Field(default_factory=RedisSettings)
-    s3: S3Settings = Field(default_factory=S3Settings)
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
-    trino: TrinoSettings = Field(default_factory=TrinoSettings)
-    lakehouse: LakehouseSettings = Field(default_factory=LakehouseSettings)
-    spark: SparkSettings = Field(default_factory=SparkSettings)
-    jobs: JobsSettings = Field(default_factory=JobsSettings)
+    plugins: PluginSettings = PluginSettings()
+    log: LogSettings = LogSettings()
+    postgres: PostgresSettings = PostgresSettings()
+    redis: RedisSettings = RedisSettings()
+    s3: S3Settings = S3Settings()
+    kafka: KafkaSettings = KafkaSettings()
+    trino: TrinoSettings = TrinoSettings()
+    lakehouse: LakehouseSettings = LakehouseSettings()
+    spark: SparkSettings = SparkSettings()
+    jobs: JobsSettings = JobsSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

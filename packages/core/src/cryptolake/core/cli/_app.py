@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import importlib.util
+
 import typer
 
 from cryptolake.core._version import CORE_API_VERSION, __version__
-import importlib.util
-
-from cryptolake.core.cli import config_cmd, ingest_cmd, pipeline_cmd, plugins_cmd, transform_cmd
+from cryptolake.core.cli import (
+    config_cmd,
+    ingest_cmd,
+    lakehouse_cmd,
+    pipeline_cmd,
+    plugins_cmd,
+    transform_cmd,
+)
 from cryptolake.core.cli.commands import CommandRegistry
 from cryptolake.core.errors import CryptoLakeError
 from cryptolake.core.logging import configure
@@ -45,6 +52,7 @@ commands.add_core_group("config", config_cmd.app)
 commands.add_core_group("ingest", ingest_cmd.app)
 commands.add_core_group("transform", transform_cmd.app)
 commands.add_core_group("pipeline", pipeline_cmd.app)
+commands.add_core_group("lakehouse", lakehouse_cmd.app)
 app.command("worker")(pipeline_cmd.worker)
 app.command("beat")(pipeline_cmd.beat)
 if importlib.util.find_spec("cryptolake.core.stack.cli") is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -26,10 +26,10 @@ def parse_time(value: str | None, option: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date or ISO timestamp", param_hint=option)
-    if isinstance(parsed, date) and not isinstance(parsed, datetime):  # pragma: no cover
-        parsed = datetime.combine(parsed, datetime.min.time())
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{value!r} is not a date or ISO timestamp", param_hint=option
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

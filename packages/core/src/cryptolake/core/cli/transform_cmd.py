@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,7 +19,7 @@ app = typer.Typer(help="List and run transforms, built-in or third-party.", no_a
 def list_transforms(as_json: bool = typer.Option(False, "--json")) -> None:
     """Every transform: engine, layer, inputs, outputs, schedule hint, plugin."""
     host = build_plugin_manager()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"name": e.name, "engine": e.engine, "layer": e.layer, "inputs": list(e.inputs),
          "outputs": list(e.outputs), "schedule": e.schedule, "plugin": e.plugin}
         for e in host.transforms

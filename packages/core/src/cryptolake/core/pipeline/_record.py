@@ -89,14 +89,14 @@ def latest_runs(settings: Settings, limit: int = 10) -> list[dict[str, Any]]:
     """The run rows (step ``*``), newest first."""
     from pyiceberg.expressions import EqualTo
 
-    rows = _rows(settings, EqualTo("step", "*"))
+    rows = _rows(settings, EqualTo("step", "*"))  # type: ignore[call-arg, misc, arg-type]
     return sorted(rows, key=lambda r: r["started_at"], reverse=True)[:limit]
 
 
 def steps_of(settings: Settings, run_id: str) -> list[dict[str, Any]]:
     from pyiceberg.expressions import EqualTo
 
-    rows = _rows(settings, EqualTo("run_id", run_id))
+    rows = _rows(settings, EqualTo("run_id", run_id))  # type: ignore[call-arg, misc, arg-type]
     return sorted(rows, key=lambda r: (r["step_index"] if r["step_index"] is not None else 0))
 
 
