@@ -111,6 +111,8 @@ class JobsSettings(BaseModel):
     daily_source: Literal["replay", "live"] = "live"
     maintenance_cron: str = Field("0 2 * * *", description="cron of Iceberg maintenance (UTC)")
     stream_check_s: float = Field(60.0, description="seconds between stream-job checks")
+    broker_db: int = Field(0, description="Redis database of the Celery broker")
+    result_db: int = Field(1, description="Redis database of the Celery results")
     visibility_timeout_s: int = Field(
         6 * 3600, description="seconds before an unacknowledged task is redelivered"
     )

@@ -54,8 +54,10 @@ LIGHT_QUEUE = "cryptolake.light"
 
 def make_app(settings: Settings | None = None) -> Celery:
     s = settings or get_settings()
-    broker = f"redis://{s.redis.host}:{s.redis.port}/0"
-    app = Celery("cryptolake", broker=broker, backend=f"redis://{s.redis.host}:{s.redis.port}/1")
+    base = f"redis://{s.redis.host}:{s.redis.port}"
+    app = Celery(
+        "cryptolake", broker=f"{base}/{s.jobs.broker_db}", backend=f"{base}/{s.jobs.result_db}"
+    )
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -1,0 +1,1 @@
+"""A pipeline of four small real steps on real Iceberg tables, for the orchestration tests."""
