@@ -75,3 +75,28 @@ def test_trino_brings_its_catalog_services_up(tmp_path: Path) -> None:
     assert stack.resolve(["trino"]) == ["postgres", "s3", "trino"]
     assert stack.resolve(["redis"]) == ["redis"]
     assert set(DEPENDS_ON["trino"]) == {"postgres", "s3"}
+
+
+def test_up_and_down_on_one_home_take_turns(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    stack = Stack(Settings(home=tmp_path))
+    other = Stack(Settings(home=tmp_path))
+    events: list[str] = []
+    waiting: list[str] = []
+
+    def hold() -> None:
+        with stack._locked(lambda s, m: None):
+            events.append("first in")
+            time.sleep(0.5)
+            events.append("first out")
+
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(0.1)
+    with other._locked(lambda s, m: waiting.append(m)):
+        events.append("second in")
+    t.join()
+    assert events == ["first in", "first out", "second in"]
+    assert waiting and "waiting for another" in waiting[0]

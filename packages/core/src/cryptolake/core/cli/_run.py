@@ -17,7 +17,7 @@ from cryptolake.core.jobs import JobContext, JobResult, run_job
 from cryptolake.core.manager import PluginHost
 from cryptolake.core.registry import Entry
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:

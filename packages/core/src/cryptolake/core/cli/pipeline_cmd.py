@@ -26,7 +26,7 @@ from cryptolake.core.pipeline import (
 from cryptolake.core.settings import get_settings
 
 app = typer.Typer(help="Run the pipelines and inspect their runs.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _steps_table(rows: list[dict[str, Any]]) -> Table:
@@ -168,6 +168,8 @@ def beat() -> None:
     """Start Celery beat with the configured schedules (daily pipeline, maintenance, stream check)."""
     from cryptolake.core.jobs.worker import app as celery_app
 
-    celery_app.start(["beat", "--loglevel", get_settings().log.level])
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)  # the schedule state file lives there
+    celery_app.start(["beat", "--loglevel", settings.log.level])
 
 

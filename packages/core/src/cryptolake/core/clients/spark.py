@@ -1,0 +1,78 @@
+"""A local SparkSession wired to the shared Iceberg catalog, S3 and Kafka — offline.
+
+The jars (Iceberg Spark runtime, iceberg-aws-bundle, the PostgreSQL JDBC driver and the Spark–Kafka
+connector) are fetched once by ``cryptolake stack setup`` into
+``$CRYPTOLAKE_HOME/opt/spark-jars`` and passed by path, so no Ivy resolution happens at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cryptolake.core.errors import ServiceError
+from cryptolake.core.settings import Settings, get_settings
+
+
+def spark_jars(settings: Settings | None = None) -> list[Path]:
+    s = settings or get_settings()
+    jar_dir = s.home / "opt" / "spark-jars"
+    jars = sorted(jar_dir.glob("*.jar"))
+    if not (jar_dir / ".complete").exists() or not jars:
+        raise ServiceError(
+            "spark",
+            f"the Iceberg/Kafka jars are missing from {jar_dir}",
+            "run `cryptolake stack setup`",
+        )
+    return jars
+
+
+def spark_conf(settings: Settings | None = None) -> dict[str, str]:
+    """The Spark configuration for the lakehouse catalog (without jars)."""
+    s = settings or get_settings()
+    cat = f"spark.sql.catalog.{s.lakehouse.catalog}"
+    pg = s.postgres
+    return {
+        "spark.master": s.spark.master,
+        "spark.driver.memory": s.spark.driver_memory,
+        "spark.sql.shuffle.partitions": str(s.spark.shuffle_partitions),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
+        "spark.sql.defaultCatalog": s.lakehouse.catalog,
+        cat: "org.apache.iceberg.spark.SparkCatalog",
+        f"{cat}.type": "jdbc",
+        f"{cat}.uri": f"jdbc:postgresql://{pg.host}:{pg.port}/{pg.database}",
+        f"{cat}.jdbc.user": pg.user,
+        f"{cat}.jdbc.password": pg.password.get_secret_value(),
+        f"{cat}.jdbc.schema-version": "V1",
+        f"{cat}.warehouse": f"s3://{s.s3.bucket}",
+        f"{cat}.io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+        f"{cat}.s3.endpoint": s.s3.endpoint,
+        f"{cat}.s3.path-style-access": "true",
+        f"{cat}.s3.access-key-id": s.s3.access_key,
+        f"{cat}.s3.secret-access-key": s.s3.secret_key.get_secret_value(),
+        f"{cat}.client.region": s.s3.region,
+    }
+
+
+def spark_session(
+    app_name: str, settings: Settings | None = None, extra_conf: Mapping[str, str] | None = None
+) -> Any:
+    """Build (or reuse) a ``local[2]`` SparkSession on the shared catalog, bounded driver memory."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    s = settings or get_settings()
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    conf = spark_conf(s)
+    conf["spark.jars"] = ",".join(str(p) for p in spark_jars(s))
+    conf.update(extra_conf or {})
+    builder = SparkSession.builder.appName(app_name)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()

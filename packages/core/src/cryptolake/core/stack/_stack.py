@@ -1,0 +1,445 @@
+"""The orchestration behind ``cryptolake stack setup | up | status | down | logs``."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptolake.core.errors import ServiceError
+from cryptolake.core.settings import Settings, get_settings
+from cryptolake.core.stack import _maven, _supervisor, bootstrap
+from cryptolake.core.stack._layout import Layout
+from cryptolake.core.stack.services import SERVICE_NAMES, Service, make_services, preload_clients
+
+#: (service, message) — progress for the CLI; the service is "stack" for whole-stack steps.
+Reporter = Callable[[str, str], None]
+
+#: Services a service cannot work without (``up trino`` also brings these up).
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "trino": ("postgres", "s3"),
+    "worker": ("postgres", "redis", "s3", "kafka", "trino"),
+    "beat": ("redis",),
+}
+
+
+def _quiet(service: str, message: str) -> None:
+    pass
+
+
+@dataclass
+class ServiceStatus:
+    service: str
+    running: bool
+    healthy: bool
+    pid: int | None
+    ports: list[int]
+    version: str
+    data_dir: str
+    rss_mb: float | None
+    log: str
+    java: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class UpResult:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    bootstrap: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+class Stack:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.layout = Layout(self.settings.home)
+        self.services: dict[str, Service] = make_services(self.settings, self.layout)
+
+    # ------------------------------------------------------------------------------- selection
+    def resolve(self, names: Iterable[str] | None) -> list[str]:
+        chosen = list(names or SERVICE_NAMES)
+        unknown = [n for n in chosen if n not in self.services]
+        if unknown:
+            raise ServiceError(
+                unknown[0], "no such service", f"choose from {', '.join(SERVICE_NAMES)}"
+            )
+        closed: set[str] = set()
+        todo = list(chosen)
+        while todo:
+            n = todo.pop()
+            if n not in closed:
+                closed.add(n)
+                todo.extend(DEPENDS_ON.get(n, ()))
+        return [n for n in SERVICE_NAMES if n in closed]
+
+    # ----------------------------------------------------------------------------------- setup
+    def setup(self, report: Reporter = _quiet) -> dict[str, bool]:
+        """Install every service and the Spark jars; returns {part: fetched-anything}."""
+        self.layout.ensure()
+        fetched: dict[str, bool] = {}
+        for name, svc in self.services.items():
+            fetched[name] = svc.install(functools.partial(report, name))
+            report(name, "installed")
+        fetched["spark"] = self.install_spark_jars(lambda msg: report("spark", msg))
+        report("spark", "installed")
+        return fetched
+
+    def installed(self) -> bool:
+        """Whether every service and the Spark jars are installed (cheap: no checksums)."""
+        try:
+            for svc in self.services.values():
+                svc.check_installed()
+        except ServiceError:
+            return False
+        return (self.layout.spark_jars / ".complete").exists()
+
+    def spark_artifacts(self) -> list[_maven.Artifact]:
+        sp = self.settings.spark
+        return [
+            _maven.Artifact(
+                "org.apache.iceberg", "iceberg-spark-runtime-4.1_2.13", sp.iceberg_version
+            ),
+            _maven.Artifact("org.apache.iceberg", "iceberg-aws-bundle", sp.iceberg_version),
+            _maven.Artifact("org.postgresql", "postgresql", sp.postgres_jdbc_version),
+            _maven.Artifact(
+                "org.apache.spark", "spark-sql-kafka-0-10_2.13", sp.kafka_connector_version
+            ),
+            _maven.Artifact(
+                "org.apache.spark",
+                "spark-token-provider-kafka-0-10_2.13",
+                sp.kafka_connector_version,
+            ),
+            # runtime dependencies of the connector that pyspark does not ship
+            _maven.Artifact("org.apache.kafka", "kafka-clients", "3.9.1"),
+            _maven.Artifact("org.apache.commons", "commons-pool2", "2.12.1"),
+        ]
+
+    def install_spark_jars(self, report: Callable[[str], None]) -> bool:
+        dest = self.layout.spark_jars
+        arts = self.spark_artifacts()
+        key = "\n".join(a.coords for a in arts) + "\n"
+        marker = dest / ".complete"
+        fetched = False
+        paths = []
+        for art in arts:
+            report(art.coords)
+            path, got = _maven.fetch("spark", art, self.layout.downloads)
+            fetched |= got
+            paths.append(path)
+        if marker.exists() and marker.read_text() == key and not fetched:
+            return False
+        dest.mkdir(parents=True, exist_ok=True)
+        for old in dest.glob("*.jar"):
+            old.unlink()
+        for path in paths:
+            link = dest / path.name
+            link.symlink_to(path)
+        marker.write_text(key)
+        return fetched
+
+    @contextlib.contextmanager
+    def _locked(self, report: Reporter) -> Iterator[None]:
+        """One ``up``/``down`` at a time per home: concurrent callers (several test sessions, a
+        developer and CI) would otherwise start the same service twice."""
+        self.layout.ensure()
+        with (self.layout.home / "run" / "stack.lock").open("a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                report("stack", "waiting for another `up`/`down` on this home to finish")
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    # -------------------------------------------------------------------------------------- up
+    def up(
+        self,
+        names: Iterable[str] | None = None,
+        report: Reporter = _quiet,
+        *,
+        bootstrap_steps: bool = True,
+    ) -> UpResult:
+        """Start what is not running, wait until every chosen service is healthy, bootstrap."""
+        t0 = time.monotonic()
+        with self._locked(report):
+            result = self._up(names, report, bootstrap_steps)
+        result.seconds = time.monotonic() - t0
+        return result
+
+    def _up(self, names: Iterable[str] | None, report: Reporter, bootstrap_steps: bool) -> UpResult:
+        chosen = self.resolve(names)
+        result = UpResult()
+        procs: dict[str, Any] = {}
+        # 1. find what already runs; check and start the rest (Trino first: it is the slowest)
+        to_start = []
+        for name in chosen:
+            tracked = _supervisor.running(self.layout.pidfile(name))
+            if tracked is not None:
+                result.already_running.append(name)
+            else:
+                to_start.append(name)
+        # preflight, cheapest and most fundamental first: a JDK, the install, free ports
+        for name in to_start:
+            if self.services[name].java_min is not None:
+                self.services[name].java()
+        for name in to_start:
+            self.services[name].check_installed()
+        for name in list(to_start):
+            if self._adopt_orphan(name):
+                to_start.remove(name)
+                result.already_running.append(name)
+        for name in to_start:
+            svc = self.services[name]
+            self._reap_leftovers(name)
+            for port in svc.ports():
+                holder = _supervisor.port_holder(port)
+                if holder is not None:
+                    raise ServiceError(
+                        name,
+                        f"port {port} on 127.0.0.1 is already taken by {holder}",
+                        f"stop that process or choose another port "
+                        f"({self._port_setting(name, port)})",
+                    )
+        for name in sorted(to_start, key=lambda n: n != "trino"):
+            svc = self.services[name]
+            report(name, "preparing")
+            svc.prepare()
+            launch = svc.launch()
+            procs[name] = _supervisor.start(
+                name,
+                launch.command,
+                pidfile=self.layout.pidfile(name),
+                log=self.layout.log(name),
+                cwd=launch.cwd,
+                env=launch.env,
+                user=launch.user,
+            )
+            result.started.append(name)
+            report(name, f"started (pid {procs[name].pid})")
+
+        # 2. wait for every service to answer a real probe, bootstrapping as they come up
+        errors: list[ServiceError] = []
+        healthy: dict[str, threading.Event] = {n: threading.Event() for n in chosen}
+        boot_done: dict[str, threading.Event] = {n: threading.Event() for n in chosen}
+        lock = threading.Lock()
+
+        def wait_one(name: str) -> None:
+            try:
+                self._wait_healthy(name, procs.get(name), report)
+                healthy[name].set()
+                if bootstrap_steps:
+                    for dep in DEPENDS_ON.get(name, ()):
+                        boot_done[dep].wait()
+                    out = self._bootstrap(name, report)
+                    if out is not None:
+                        with lock:
+                            result.bootstrap[name] = out
+                report(name, "healthy")
+            except ServiceError as exc:
+                with lock:
+                    errors.append(exc)
+            except Exception as exc:
+                with lock:
+                    errors.append(
+                        ServiceError(
+                            name, f"bootstrap failed: {exc}", f"see `cryptolake stack logs {name}`"
+                        )
+                    )
+            finally:
+                boot_done[name].set()
+
+        preload_clients()
+        with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+            list(pool.map(wait_one, chosen))
+        if errors:
+            raise errors[0]
+        return result
+
+    def _port_setting(self, name: str, port: int) -> str:
+        return {
+            "postgres": "CRYPTOLAKE_POSTGRES__PORT",
+            "redis": "CRYPTOLAKE_REDIS__PORT",
+            "s3": "CRYPTOLAKE_S3__ENDPOINT",
+            "kafka": (
+                "CRYPTOLAKE_KAFKA__CONTROLLER_PORT"
+                if port == self.settings.kafka.controller_port
+                else "CRYPTOLAKE_KAFKA__BOOTSTRAP_SERVERS"
+            ),
+            "trino": "CRYPTOLAKE_TRINO__PORT",
+        }[name]
+
+    def _adopt_orphan(self, name: str) -> bool:
+        """A process running exactly our command for this service, whose pid file was lost (say,
+        to a crash between start and pid file), is taken back rather than reported as a stranger
+        on our port."""
+        svc = self.services[name]
+        if not svc.ports():
+            return False
+        pid = _supervisor.port_holder_pid(svc.ports()[0])
+        if pid is None:
+            return False
+        try:
+            ours = svc.launch().command
+        except Exception:
+            return False
+        if _supervisor.cmdline(pid) != ours:
+            return False
+        return _supervisor.adopt(name, pid, self.layout.pidfile(name)) is not None
+
+    def _reap_leftovers(self, name: str) -> None:
+        """Kill what is left of our dead process's group (PostgreSQL backends after kill -9)."""
+        import os
+        import signal
+
+        tracked = _supervisor.read_pidfile(self.layout.pidfile(name))
+        if tracked is None:
+            return
+        for pid in _supervisor._group_pids(tracked.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        while _supervisor._group_pids(tracked.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _wait_healthy(self, name: str, proc: Any, report: Reporter) -> None:
+        svc = self.services[name]
+        deadline = time.monotonic() + svc.start_timeout
+        last: Exception | None = None
+        report(name, "waiting for a healthy probe")
+        pidfile = self.layout.pidfile(name)
+        while time.monotonic() < deadline:
+            if proc is not None and proc.poll() is not None:
+                raise ServiceError(
+                    name,
+                    f"exited during start (exit code {proc.returncode}): "
+                    f"{self._last_log_line(name)}",
+                    f"see `cryptolake stack logs {name}` ({self.layout.log(name)})",
+                )
+            if proc is None and _supervisor.running(pidfile) is None:
+                raise ServiceError(
+                    name, "stopped while `up` was waiting for it", "run `cryptolake stack up` again"
+                )
+            try:
+                svc.probe(timeout=5.0)
+                return
+            except Exception as exc:
+                last = exc
+            time.sleep(0.5)
+        raise ServiceError(
+            name,
+            f"not healthy after {svc.start_timeout:.0f}s: {last}",
+            f"see `cryptolake stack logs {name}`",
+        )
+
+    def _last_log_line(self, name: str) -> str:
+        try:
+            lines = self.layout.log(name).read_text(errors="replace").splitlines()
+        except OSError:
+            return "no log"
+        keep = [ln.strip() for ln in lines if ln.strip() and not ln.startswith("====")]
+        for ln in reversed(keep[-40:]):
+            low = ln.lower()
+            if any(w in low for w in ("error", "fatal", "exception", "failed", "panic")):
+                return ln[:300]
+        return keep[-1][:300] if keep else "no output"
+
+    def _bootstrap(self, name: str, report: Reporter) -> Any:
+        s = self.settings
+        if name == "postgres":
+            report(name, "bootstrapping the Iceberg JDBC catalog")
+            created_db = bootstrap.ensure_catalog_database(s)
+            bootstrap.ensure_catalog_tables(s)
+            created_ns = bootstrap.ensure_namespaces(s)
+            return {"database_created": created_db, "namespaces_created": created_ns}
+        if name == "s3":
+            report(name, f"bucket {s.s3.bucket}")
+            return {"bucket_created": bootstrap.ensure_bucket(s)}
+        if name == "kafka":
+            report(name, "topics declared by plugins")
+            return {"topics_created": bootstrap.ensure_declared_topics(s)}
+        if name == "trino":
+            report(name, f"checking catalog {s.lakehouse.catalog}")
+            bootstrap.verify_trino_catalog(s)
+            return None
+        return None
+
+    # ---------------------------------------------------------------------------------- status
+    def status(self, names: Iterable[str] | None = None) -> list[ServiceStatus]:
+        chosen = list(names or SERVICE_NAMES)
+
+        def one(name: str) -> ServiceStatus:
+            svc = self.services[name]
+            tracked = _supervisor.running(self.layout.pidfile(name))
+            healthy, error = False, None
+            if tracked is not None:
+                try:
+                    svc.probe(timeout=3.0)
+                    healthy = True
+                except Exception as exc:
+                    error = str(exc)[:200] or type(exc).__name__
+            else:
+                error = "not running"
+            java = None
+            if svc.java_min is not None:
+                try:
+                    runtime = svc.java()
+                    java = runtime.describe() if runtime else None
+                except ServiceError as exc:
+                    java = f"missing: {exc.cause}"
+            try:
+                version = svc.version()
+            except Exception:
+                version = "?"
+            return ServiceStatus(
+                service=name,
+                running=tracked is not None,
+                healthy=healthy,
+                pid=tracked.pid if tracked else None,
+                ports=svc.ports(),
+                version=version,
+                data_dir=str(svc.data_dir),
+                rss_mb=(round(_supervisor.rss_bytes(tracked.pid) / 2**20, 1) if tracked else None),
+                log=str(self.layout.log(name)),
+                java=java,
+                error=error,
+            )
+
+        preload_clients()
+        with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+            return list(pool.map(one, chosen))
+
+    # ------------------------------------------------------------------------------------ down
+    def down(self, names: Iterable[str] | None = None, report: Reporter = _quiet) -> list[str]:
+        """Stop the chosen services that this stack started (reverse start order)."""
+        chosen = list(names or SERVICE_NAMES)
+        stopped = []
+        with self._locked(report):
+            for name in reversed(SERVICE_NAMES):
+                if name not in chosen:
+                    continue
+                sig = self.services[name].stop_signal
+                if _supervisor.stop(self.layout.pidfile(name), sig=sig):
+                    stopped.append(name)
+                    report(name, "stopped")
+        return stopped
+
+    def log_path(self, name: str) -> Path:
+        if name not in self.services:
+            raise ServiceError(name, "no such service", f"choose from {', '.join(SERVICE_NAMES)}")
+        return self.layout.log(name)
+
+
+def status_dicts(statuses: list[ServiceStatus]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in statuses]

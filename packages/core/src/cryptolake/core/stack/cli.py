@@ -1,0 +1,186 @@
+"""``cryptolake stack``: install and run the lakehouse stack on this machine."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cryptolake.core.errors import ServiceError
+
+app = typer.Typer(
+    name="stack",
+    help="Install, start, inspect and stop the local lakehouse stack "
+    "(PostgreSQL, Redis, S3Proxy, Kafka, Trino; Spark jars).",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+out = Console()
+
+Services = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="services (postgres, redis, s3, kafka, trino); default: all", show_default=False
+    ),
+]
+
+
+def _stack():  # type: ignore[no-untyped-def]
+    from cryptolake.core.stack._stack import Stack
+
+    return Stack()
+
+
+def _fail(exc: ServiceError) -> None:
+    console.print(f"[bold red]error[/] {exc}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+class _Progress:
+    """One status spinner plus a line per finished step, with elapsed seconds."""
+
+    def __init__(self, title: str) -> None:
+        self.t0 = time.monotonic()
+        self.status = console.status(title)
+
+    def __enter__(self) -> _Progress:
+        self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.status.__exit__(*exc)
+
+    def __call__(self, service: str, message: str) -> None:
+        t = time.monotonic() - self.t0
+        done = message in ("installed", "healthy", "stopped") or message.startswith("started")
+        mark = "[green]✓[/]" if done else "[dim]·[/]"
+        console.print(f"{mark} [bold]{service:<8}[/] {message} [dim]({t:.1f}s)[/]", highlight=False)
+        self.status.update(f"{service}: {message}")
+
+
+@app.command()
+def setup() -> None:
+    """Install every service and the Spark jars into $CRYPTOLAKE_HOME (idempotent)."""
+    stack = _stack()
+    try:
+        with _Progress("installing") as progress:
+            t0 = time.monotonic()
+            fetched = stack.setup(progress)
+    except ServiceError as exc:
+        _fail(exc)
+    took = time.monotonic() - t0
+    changed = [k for k, v in fetched.items() if v]
+    what = f"fetched or unpacked: {', '.join(changed)}" if changed else "nothing to download"
+    console.print(f"[bold green]setup done[/] in {took:.1f}s — {what}; home {stack.layout.home}")
+
+
+@app.command()
+def up(services: Services = None) -> None:
+    """Start the services (all by default), wait until healthy, bootstrap catalog/bucket/topics."""
+    stack = _stack()
+    try:
+        with _Progress("starting") as progress:
+            result = stack.up(services, progress)
+    except ServiceError as exc:
+        _fail(exc)
+    started = ", ".join(result.started) or "none"
+    console.print(f"[bold green]stack healthy[/] in {result.seconds:.1f}s — started: {started}")
+
+
+@app.command()
+def status(
+    services: Services = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Per service: pid, ports, health (a real probe), version, data dir, resident memory."""
+    from cryptolake.core.stack._stack import status_dicts
+
+    stack = _stack()
+    try:
+        statuses = stack.status(services)
+    except ServiceError as exc:
+        _fail(exc)
+    if as_json:
+        out.print_json(
+            json.dumps({"home": str(stack.layout.home), "services": status_dicts(statuses)})
+        )
+    else:
+        home = stack.layout.home
+        table = Table(title=f"CryptoLake stack — {home}", title_justify="left")
+        for col in ("service", "pid", "port", "healthy", "version", "RSS MB", "data"):
+            table.add_column(col, overflow="fold")
+        for s in statuses:
+            health = "[green]yes[/]" if s.healthy else f"[red]no[/] [dim]{s.error or ''}[/]"
+            version = s.version + (f" [dim]on {s.java.split(' (')[0]}[/]" if s.java else "")
+            data = s.data_dir.removeprefix(str(home)).lstrip("/")
+            table.add_row(
+                s.service,
+                str(s.pid or "-"),
+                ",".join(map(str, s.ports)),
+                health,
+                version,
+                f"{s.rss_mb:.0f}" if s.rss_mb else "-",
+                data,
+            )
+        out.print(table)
+        javas = {s.java for s in statuses if s.java}
+        for java in sorted(javas):
+            out.print(f"[dim]{java}[/]")
+        total = sum(s.rss_mb or 0 for s in statuses)
+        out.print(f"total resident memory: {total:.0f} MB")
+    if not all(s.healthy for s in statuses):
+        raise typer.Exit(3)
+
+
+@app.command()
+def down(services: Services = None) -> None:
+    """Stop the processes this stack started (by pid file), gracefully then forcibly."""
+    stack = _stack()
+    try:
+        with _Progress("stopping") as progress:
+            stopped = stack.down(services, progress)
+    except ServiceError as exc:
+        _fail(exc)
+    console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@app.command()
+def logs(
+    service: Annotated[str, typer.Argument(help="postgres, redis, s3, kafka or trino")],
+    follow: Annotated[bool, typer.Option("-f", "--follow", help="keep printing new lines")] = False,
+    lines: Annotated[int, typer.Option("-n", "--lines", help="lines to show")] = 50,
+) -> None:
+    """Print a service's log (its supervised stdout and stderr)."""
+    stack = _stack()
+    try:
+        path = stack.log_path(service)
+    except ServiceError as exc:
+        _fail(exc)
+    if not path.exists():
+        console.print(f"{service}: no log yet at {path}")
+        raise typer.Exit(1)
+    with path.open("r", errors="replace") as f:
+        tail = f.readlines()[-lines:]
+        sys.stdout.writelines(tail)
+        sys.stdout.flush()
+        if not follow:
+            return
+        try:
+            while True:
+                line = f.readline()
+                if line:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                else:
+                    time.sleep(0.3)
+        except KeyboardInterrupt:
+            return
+
+
+if __name__ == "__main__":
+    app()

