@@ -70,6 +70,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__BROKER_DB", "Redis database of the Celery broker (default 0)"),
     KnownEnv("CRYPTOLAKE_JOBS__RESULT_DB", "Redis database of the Celery results (default 1)"),
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
+    KnownEnv("CRYPTOLAKE_DBT__PROJECT_DIR", "dbt project directory (default: transform/ of the checkout)"),
 )
 
 

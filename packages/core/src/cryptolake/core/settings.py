@@ -106,6 +106,12 @@ class SparkSettings(BaseModel):
     postgres_jdbc_version: str = "42.7.8"
 
 
+class DbtSettings(BaseModel):
+    project_dir: Path | None = Field(
+        None, description="dbt project directory (default: transform/ of the checkout)"
+    )
+
+
 class JobsSettings(BaseModel):
     daily_pipeline_cron: str = Field("0 6 * * *", description="cron of the daily pipeline (UTC)")
     daily_source: Literal["replay", "live"] = "live"
@@ -137,6 +143,7 @@ class Settings(BaseSettings):
     lakehouse: LakehouseSettings = LakehouseSettings()
     spark: SparkSettings = SparkSettings()
     jobs: JobsSettings = JobsSettings()
+    dbt: DbtSettings = DbtSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

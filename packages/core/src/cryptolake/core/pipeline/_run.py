@@ -53,7 +53,7 @@ def execute_step(
     )
     outcome.duration_s = result.duration_s
     outcome.snapshot_ids = dict(result.snapshot_ids)
-    outcome.gate = "pass" if step.kind == "gate" else "n/a"
+    outcome.gate = str(result.details.get("gate", "pass" if step.kind == "gate" else "n/a"))
     if record:
         record_step(host.settings, run, index, outcome, started)
     return outcome

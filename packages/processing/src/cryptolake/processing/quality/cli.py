@@ -1,0 +1,75 @@
+"""``cryptolake quality run|report``, added through ``cryptolake_register_commands``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+
+LAYER = typer.Option([], "--layer", "-l", help="Layer to gate (repeatable; default: all).")
+
+
+def run_command(
+    layers: list[str] = LAYER,
+    namespace: str | None = typer.Option(None, "--namespace", help="Audit this namespace instead."),
+    suites: list[str] = typer.Option([], "--suite", help="Only these suites (repeatable)."),
+) -> None:
+    """Run the quality suites on the published tables; record every result; exit 1 on failure."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cryptolake.core import QualityGateFailed
+    from cryptolake.processing.quality.api import quality_run
+
+    console = Console()
+    try:
+        reports = quality_run(layers or None, namespace=namespace, suites=suites or None)
+        failed: QualityGateFailed | None = None
+    except QualityGateFailed as exc:
+        reports, failed = getattr(exc, "reports", []), exc
+    table = Table("layer", "run", "checks", "failed")
+    for r in reports:
+        table.add_row(r.layer, r.run_id, str(len(r.results)), str(len(r.failed)))
+    if reports:
+        console.print(table)
+    if failed is not None:
+        console.print(f"[red]{failed}[/red]")
+        raise typer.Exit(1)
+    console.print("[green]every gate passed[/green]")
+
+
+def report_command(
+    layer: str | None = typer.Option(None, "--layer", "-l", help="Only this layer."),
+    runs: int = typer.Option(1, "--runs", help="How many latest gate runs."),
+    run_id: str | None = typer.Option(None, "--run", help="One run id."),
+    failed_only: bool = typer.Option(False, "--failed", help="Only failed or errored checks."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The latest quality results from ops.dq_results."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cryptolake.processing.quality.api import quality_report
+
+    rows = quality_report(layer=layer, runs=runs, run_id=run_id, only_failed=failed_only)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table("checked_at", "layer", "table", "check", "outcome", "value", "snapshot")
+    colour = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red"}
+    for r in rows:
+        c = colour.get(r["outcome"], "white")
+        table.add_row(str(r["checked_at"])[:19], r["layer"], r["table_name"], r["check_name"],
+                      f"[{c}]{r['outcome']}[/{c}]", _fmt(r["value"]), str(r["snapshot_id"] or ""))
+    Console().print(table)
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def register(commands: Any) -> None:
+    group = commands.group("quality", "Run the quality gates and report their results.")
+    group.command("run")(run_command)
+    group.command("report")(report_command)

@@ -1,0 +1,7 @@
+-- Alternative.me Fear & Greed index from silver.fear_greed, one row per UTC day.
+select
+    date,
+    value as fear_greed_value,
+    classification as fear_greed_class,
+    updated_at
+from {{ source('silver', 'fear_greed') }}

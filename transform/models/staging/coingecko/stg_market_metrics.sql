@@ -1,0 +1,10 @@
+-- CoinGecko daily market metrics from silver.market_daily, one row per (coin_id, date).
+select
+    coin_id,
+    symbol,
+    date,
+    price,
+    market_cap,
+    total_volume,
+    updated_at
+from {{ source('silver', 'market_daily') }}
