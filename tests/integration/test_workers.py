@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -155,11 +156,10 @@ def _table(namespace: str, name: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["n"])
 
 
-def _run_id(stdout_and_err: str) -> str:
-    for token in stdout_and_err.split():
-        if len(token) == 12 and all(c in "0123456789abcdef" for c in token):
-            return token
-    raise AssertionError(f"no run id in output:\n{stdout_and_err}")
+def _run_id(output: str) -> str:
+    found = re.search(r"\brun ([0-9a-f]{12})\b", output)
+    assert found, f"no run id in output:\n{output}"
+    return found.group(1)
 
 
 def test_pipeline_runs_through_the_workers(
