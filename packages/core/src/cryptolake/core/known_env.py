@@ -71,6 +71,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__RESULT_DB", "Redis database of the Celery results (default 1)"),
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
     KnownEnv("CRYPTOLAKE_DBT__PROJECT_DIR", "dbt project directory (default: transform/ of the checkout)"),
+    KnownEnv("CRYPTOLAKE_COINGECKO__API_KEY", "CoinGecko API key (optional)", secret=True),
 )
 
 

@@ -106,6 +106,12 @@ class SparkSettings(BaseModel):
     postgres_jdbc_version: str = "42.7.8"
 
 
+class CoinGeckoSettings(BaseModel):
+    api_key: SecretStr | None = Field(
+        None, description="CoinGecko API key, sent as a header when set (the coingecko plugin)"
+    )
+
+
 class DbtSettings(BaseModel):
     project_dir: Path | None = Field(
         None, description="dbt project directory (default: transform/ of the checkout)"
@@ -144,6 +150,7 @@ class Settings(BaseSettings):
     spark: SparkSettings = SparkSettings()
     jobs: JobsSettings = JobsSettings()
     dbt: DbtSettings = DbtSettings()
+    coingecko: CoinGeckoSettings = CoinGeckoSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
