@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -121,7 +122,7 @@ def _read(service: str, settings: Settings, ns: str) -> list[str]:
     if service == "redis":
         import redis
 
-        value = redis.Redis(port=settings.redis.port).get(f"test:{ns}")
+        value: Any = redis.Redis(port=settings.redis.port).get(f"test:{ns}")
         return [value.decode()] if value else []
     if service == "kafka":
         from confluent_kafka import Consumer
@@ -135,7 +136,7 @@ def _read(service: str, settings: Settings, ns: str) -> list[str]:
             while time.monotonic() < deadline:
                 msg = consumer.poll(1.0)
                 if msg is not None and not msg.error():
-                    return [msg.value().decode()]
+                    return [(msg.value() or b"").decode()]
             return []
         finally:
             consumer.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -43,7 +44,9 @@ def test_build_args(tmp_path: Path) -> None:
 
 
 def test_docs_means_docs_generate_and_tests_never_full_refresh(tmp_path: Path) -> None:
-    kw = dict(project_dir=tmp_path, profiles_dir=tmp_path, target_path=tmp_path, log_path=tmp_path)
+    kw: dict[str, Any] = dict(
+        project_dir=tmp_path, profiles_dir=tmp_path, target_path=tmp_path, log_path=tmp_path
+    )
     assert runner.build_args("docs", **kw)[:2] == ["docs", "generate"]
     assert "--full-refresh" not in runner.build_args("test", full_refresh=True, **kw)
 
