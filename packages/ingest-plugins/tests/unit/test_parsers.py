@@ -190,6 +190,7 @@ def test_coingecko_market_chart_daily_and_a_null_market_cap_kept_as_null() -> No
         "total_volumes": [[1680307200000, 1.5e10]],
     }
     (rec,) = coingecko.market_chart_records(doc, "bitcoin", origin="t")
+    assert not isinstance(rec, Reject), rec
     assert rec.bronze_row()["market_cap"] is None and rec.bronze_row()["price"] == 28000.5
 
 
