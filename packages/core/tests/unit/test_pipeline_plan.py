@@ -60,9 +60,10 @@ def test_daily_pipeline_order(make_plugin_host: Any) -> None:
     host = make_plugin_host([_pipeline_plugin()])
     replay = daily_pipeline(host, source="replay")
     assert [s.label for s in replay] == [
-        "ingest:rec.replay", "transform:silver.a", "gate:gate.silver", "transform:gold.build",
+        "ingest:rec.replay", "transform:stream.bronze", "transform:silver.a", "gate:gate.silver",
+        "transform:gold.build",
     ]
-    assert [s.heavy for s in replay] == [False, True, False, True]
+    assert [s.heavy for s in replay] == [False, False, True, False, True]
     live = daily_pipeline(host, source="live")
     assert live[0].label == "ingest:api.daily"
     assert [s.name for s in maintenance_pipeline(host)] == ["maintenance.all"]

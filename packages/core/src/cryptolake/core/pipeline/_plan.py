@@ -42,10 +42,15 @@ def order_transforms(transforms: Iterable[TransformPlugin]) -> list[TransformPlu
 
 
 def _layer_steps(host: PluginHost, layer: str) -> list[Step]:
+    """The layer's transforms in dependency order, then its gate. In the Bronze layer the
+    streaming transforms (Kafka → Bronze) take part as a catch-up step: every record the sources
+    produced to Kafka is in Bronze before Silver reads it."""
     transforms = [
         t
         for t in host.transforms
-        if t.layer == layer and "streaming" not in t.capabilities and not t.name.startswith("gate.")
+        if t.layer == layer
+        and (layer == "bronze" or "streaming" not in t.capabilities)
+        and not t.name.startswith("gate.")
     ]
     steps = [
         Step("transform", t.name, heavy=t.engine in HEAVY_ENGINES) for t in order_transforms(transforms)
@@ -70,7 +75,12 @@ def daily_pipeline(host: PluginHost, *, source: str = "replay") -> list[Step]:
         raise ConfigError(f"unknown pipeline source {source!r}; use replay or live")
     if not sources:
         raise ConfigError(f"no source for --source {source} is registered (cryptolake ingest list)")
-    return [*sources, *_layer_steps(host, "silver"), *_layer_steps(host, "gold")]
+    return [
+        *sources,
+        *_layer_steps(host, "bronze"),
+        *_layer_steps(host, "silver"),
+        *_layer_steps(host, "gold"),
+    ]
 
 
 def maintenance_pipeline(host: PluginHost) -> list[Step]:
