@@ -14,15 +14,18 @@ step "1/5 python environment"
 scripts/bootstrap.sh
 CLI="$HOME_DIR/venv/bin/cryptolake"
 
-step "2/5 the stack: install what is missing, start every service and the workers"
+step "2/5 the stack: install what is missing, start every service and the Celery workers"
 "$CLI" stack setup
 "$CLI" stack up
 
-step "3/5 the stream job (Kafka → Bronze)"
-"$CLI" stream start
-
-step "4/5 the daily pipeline on the bundled real data, through the workers"
+step "3/5 the daily pipeline on the bundled real data, on the workers"
+# replay → Kafka (+ Bronze for the batch feeds) → the Spark stream job catches Bronze up with
+# Kafka → Silver (Spark MERGE) → Silver gate → Gold (dbt, audited, published). A window that
+# already succeeded is not run again.
 "$CLI" pipeline run --source replay --via-workers
+
+step "4/5 the long-lived stream job (Kafka → Bronze), for live data"
+"$CLI" stream start
 
 step "5/5 what is where"
 "$CLI" lakehouse summary

@@ -1,7 +1,9 @@
 """Every environment variable CryptoLake reads, listed once.
 
-The settings model (:mod:`cryptolake.core.settings`) and this list are kept in step by a unit
-test: a new setting without an entry here fails the build.
+The core's settings model (:mod:`cryptolake.core.settings`) and the entries owned by ``core`` are
+kept in step by a unit test; plugin packages that read a settings section of their own list it
+here with their distribution as ``owner`` and test it the same way. A new setting without an
+entry here fails the build.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class KnownEnv:
     name: str
     description: str
     secret: bool = False
+    owner: str = "core"
 
 
 KNOWN_ENV: tuple[KnownEnv, ...] = (
@@ -72,6 +75,27 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
     KnownEnv("CRYPTOLAKE_DBT__PROJECT_DIR", "dbt project directory (default: transform/ of the checkout)"),
     KnownEnv("CRYPTOLAKE_COINGECKO__API_KEY", "CoinGecko API key (optional)", secret=True),
+    # cryptolake-processing: the Spark stream job (its own settings section, StreamConfig)
+    *(
+        KnownEnv(f"CRYPTOLAKE_STREAM__{key}", text, owner="cryptolake-processing")
+        for key, text in (
+            ("NAME", "name of the stream (checkpoint, pid, status and log files)"),
+            ("TRIGGER_SECONDS", "micro-batch interval of the Kafka → Bronze stream (default 30)"),
+            ("BRONZE_NAMESPACE", "namespace the stream writes"),
+            ("SILVER_NAMESPACE", "namespace of the streaming VWAP"),
+            ("TOPICS", "JSON list of topics to ingest (without the prefix)"),
+            ("MAX_OFFSETS_PER_TRIGGER", "bound on records per micro-batch"),
+            ("STARTING_OFFSETS", "where a fresh checkpoint starts (earliest)"),
+            ("CHECKPOINT_DIR", "checkpoint directory (default under $CRYPTOLAKE_HOME)"),
+            ("MAX_RESTARTS", "query restarts after failures, per hour"),
+            ("RESTART_BACKOFF_S", "seconds between restarts"),
+            ("VWAP", "also keep silver.vwap fresh from Kafka (watermarked)"),
+            ("VWAP_WINDOW_MINUTES", "streaming VWAP window"),
+            ("VWAP_SLIDE_MINUTES", "streaming VWAP slide"),
+            ("VWAP_WATERMARK_MINUTES", "streaming VWAP watermark"),
+            ("PAUSE_AFTER_COMMIT_S", "fault-injection aid for crash tests (default 0)"),
+        )
+    ),
 )
 
 

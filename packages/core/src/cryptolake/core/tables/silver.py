@@ -18,7 +18,8 @@ _CANDLE_COLUMNS = (
     Column("volume", "double", required=True, doc="base-asset volume"),
     Column("quote_volume", "double", doc="quote-asset volume"),
     Column("trade_count", "long"),
-    Column("source", "string", required=True, doc="trades | klines | trades+klines"),
+    Column("source", "string", required=True,
+           doc="trades | klines | trades+klines | 1m (1h candle rolled up from 1m candles)"),
     Column("kline_mismatch", "boolean", doc="trades and the exchange's kline disagree"),
     Column("updated_at", "timestamptz", required=True),
 )

@@ -1,0 +1,23 @@
+"""Iceberg table maintenance: compaction, snapshot expiry, orphan-file removal, with a report."""
+
+from __future__ import annotations
+
+from cryptolake.processing.maintenance.iceberg import (
+    IcebergMaintenance,
+    MaintenanceConfig,
+    MaintenanceReport,
+    TableReport,
+    TableStats,
+    list_tables,
+    run_maintenance,
+)
+
+__all__ = [
+    "IcebergMaintenance",
+    "MaintenanceConfig",
+    "MaintenanceReport",
+    "TableReport",
+    "TableStats",
+    "list_tables",
+    "run_maintenance",
+]

@@ -1,0 +1,317 @@
+"""Helpers every Spark job shares: the session, table names, time windows and the idempotent MERGE.
+
+The MERGE is *change-only*: rows whose values (all columns but the bookkeeping ones such as
+``updated_at``) already sit in the target are dropped before ``MERGE INTO`` runs, so a rerun over the
+same input writes nothing — no new snapshot, ``rows_out == 0`` — and a late record rewrites exactly
+the rows it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from cryptolake.core.errors import ConfigError
+from cryptolake.core.tables import TableContract, ensure_table, get_contract
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column as SparkColumn
+    from pyspark.sql import DataFrame, SparkSession
+
+    from cryptolake.core import JobContext, Settings
+
+log = logging.getLogger(__name__)
+
+#: Columns that record when a row was written, not what it says: ignored when looking for changes.
+BOOKKEEPING = frozenset({"updated_at", "detected_at"})
+
+
+class SparkJobConfig(BaseModel):
+    """What every Bronze → Silver job can be told."""
+
+    bronze_namespace: str = Field("bronze", description="namespace the Bronze tables live in")
+    silver_namespace: str = Field("silver", description="namespace the Silver tables live in")
+    incremental: bool = Field(
+        True, description="without --from/--to, recompute only the buckets whose input changed "
+        "since the last run (the first run recomputes everything)"
+    )
+    incremental_slack_minutes: float = Field(
+        360.0, ge=0, description="re-read input changed this long before the last run's "
+        "watermark (rows committed late relative to their ingestion time)"
+    )
+
+
+# -- sessions and tables ----------------------------------------------------------------------
+
+
+def spark(app_name: str) -> SparkSession:
+    """The Spark session of this process (built once by the core), in UTC."""
+    try:
+        from cryptolake.core.clients import spark_session
+    except ImportError as exc:  # pragma: no cover - only before the core ships its clients
+        raise ConfigError(
+            "cryptolake.core.clients.spark_session is unavailable; update cryptolake-core"
+        ) from exc
+    session = spark_session(app_name)
+    session.conf.set("spark.sql.session.timeZone", "UTC")
+    return session
+
+
+def catalog_name(settings: Settings) -> str:
+    return settings.lakehouse.catalog
+
+
+def table_ident(settings: Settings, namespace: str, name: str) -> str:
+    """``catalog.namespace.name`` as Spark SQL names it."""
+    return f"{catalog_name(settings)}.{namespace}.{name}"
+
+
+def ensure_tables(settings: Settings, contracts: Iterable[tuple[TableContract, str]]) -> None:
+    """Create (or evolve) each ``(contract, namespace)`` through pyiceberg, as the core declares it."""
+    from cryptolake.core.clients import load_catalog
+
+    catalog = load_catalog(settings)
+    for contract, namespace in contracts:
+        ensure_table(catalog, contract, namespace=namespace)
+
+
+def refresh(session: SparkSession, ident: str) -> None:
+    try:
+        session.sql(f"REFRESH TABLE {ident}")
+    except Exception:  # a table Spark has not cached yet needs no refresh
+        log.debug("refresh of %s skipped", ident)
+
+
+def read(session: SparkSession, ident: str) -> DataFrame:
+    """The table's latest snapshot (Spark's catalog cache may hold an older one)."""
+    refresh(session, ident)
+    return session.table(ident)
+
+
+def table_exists(session: SparkSession, ident: str) -> bool:
+    return bool(session.catalog.tableExists(ident))
+
+
+def current_snapshot_id(session: SparkSession, ident: str) -> int | None:
+    rows = session.sql(
+        f"SELECT snapshot_id FROM {ident}.snapshots ORDER BY committed_at DESC LIMIT 1"
+    ).collect()
+    return int(rows[0][0]) if rows else None
+
+
+# -- time windows -----------------------------------------------------------------------------
+
+
+def utc(ts: datetime | None) -> datetime | None:
+    if ts is None:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def floor_to(ts: datetime, step: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    ts = utc(ts)  # type: ignore[assignment]
+    return epoch + ((ts - epoch) // step) * step
+
+
+def ceil_to(ts: datetime, step: timedelta) -> datetime:
+    floored = floor_to(ts, step)
+    return floored if floored == utc(ts) else floored + step
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open event-time range ``[start, end)``; either bound may be open."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def of(cls, ctx: JobContext) -> Window:
+        start, end = utc(ctx.start), utc(ctx.end)
+        if start and end and start >= end:
+            raise ConfigError(f"--from {start.isoformat()} must be before --to {end.isoformat()}")
+        return cls(start, end)
+
+    def aligned(self, step: timedelta) -> Window:
+        """Widened to whole buckets of ``step`` so no bucket is computed from part of its input."""
+        return Window(
+            floor_to(self.start, step) if self.start else None,
+            ceil_to(self.end, step) if self.end else None,
+        )
+
+    def widened(self, before: timedelta = timedelta(0), after: timedelta = timedelta(0)) -> Window:
+        return Window(
+            self.start - before if self.start else None, self.end + after if self.end else None
+        )
+
+    def condition(self, column: str | SparkColumn) -> SparkColumn:
+        from pyspark.sql import functions as F
+
+        col = F.col(column) if isinstance(column, str) else column
+        cond = F.lit(True)
+        if self.start is not None:
+            cond = cond & (col >= F.lit(self.start))
+        if self.end is not None:
+            cond = cond & (col < F.lit(self.end))
+        return cond
+
+    def sql(self, column: str) -> str:
+        parts = []
+        if self.start is not None:
+            parts.append(f"{column} >= TIMESTAMP '{_sql_ts(self.start)}'")
+        if self.end is not None:
+            parts.append(f"{column} < TIMESTAMP '{_sql_ts(self.end)}'")
+        return " AND ".join(parts) or "TRUE"
+
+    def describe(self) -> str:
+        a = self.start.isoformat() if self.start else "-inf"
+        b = self.end.isoformat() if self.end else "+inf"
+        return f"[{a}, {b})"
+
+
+def _sql_ts(ts: datetime) -> str:
+    return utc(ts).strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[union-attr]
+
+
+# -- the change-only MERGE --------------------------------------------------------------------
+
+
+@dataclass
+class MergeOutcome:
+    table: str
+    rows_in: int
+    inserted: int = 0
+    updated: int = 0
+    snapshot_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_out(self) -> int:
+        return self.inserted + self.updated
+
+
+def conform(df: DataFrame, contract: TableContract) -> DataFrame:
+    """Select the contract's columns, in order, cast to their Spark types."""
+    from pyspark.sql import functions as F
+
+    missing = [c for c in contract.column_names if c not in df.columns]
+    if missing:
+        raise ConfigError(f"{contract.identifier}: the job produced no column(s) {missing}")
+    return df.select(*[F.col(c.name).cast(c.spark_type()).alias(c.name) for c in contract.columns])
+
+
+def merge_changes(
+    session: SparkSession,
+    source: DataFrame,
+    target: str,
+    contract: TableContract,
+    *,
+    target_window: tuple[str, Window] | None = None,
+    ignore: Sequence[str] = (),
+) -> MergeOutcome:
+    """``MERGE INTO target`` the rows of ``source`` that are new or differ from the target.
+
+    ``source`` must hold at most one row per key (the job deduplicates). ``target_window`` =
+    ``(column, window)`` restricts the comparison to the part of the target the job recomputed.
+    Returns how many rows were inserted and updated and the new snapshot id (``None`` if nothing
+    changed, so nothing was committed).
+    """
+    from pyspark import StorageLevel
+
+    keys = list(contract.key)
+    if not keys:
+        raise ConfigError(f"{contract.identifier} declares no key; MERGE needs one")
+    src = conform(source, contract)
+    compared = [c for c in contract.column_names if c not in BOOKKEEPING and c not in ignore]
+    refresh(session, target)
+    tgt = session.table(target)
+    if target_window is not None:
+        column, window = target_window
+        tgt = tgt.where(window.condition(column))
+    tgt = tgt.select(*compared)
+    src = src.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        rows_in = src.count()
+        dupes = src.groupBy(*keys).count().where("count > 1").limit(3).collect()
+        if dupes:
+            shown = ", ".join(str({k: r[k] for k in keys}) for r in dupes)
+            raise ConfigError(f"{target}: the job produced several rows for key(s) {shown}")
+        cond = [src[c].eqNullSafe(tgt[c]) for c in compared]
+        # a checkpoint cuts the lineage to the target: Spark 4.1 cannot plan a MERGE whose
+        # source view still references a V2 table ("No plan for TableReference")
+        changed = src.join(tgt, on=cond, how="left_anti").localCheckpoint(eager=True)
+        try:
+            n_changed = changed.count()
+            outcome = MergeOutcome(table=target, rows_in=rows_in)
+            if n_changed == 0:
+                log.info("%s: %d rows recomputed, none changed; nothing to commit", target, rows_in)
+                return outcome
+            tkeys = tgt.select(*keys)
+            outcome.updated = changed.join(tkeys, on=keys, how="left_semi").count()
+            outcome.inserted = n_changed - outcome.updated
+            view = f"cryptolake_merge_{uuid.uuid4().hex[:10]}"
+            changed.createOrReplaceTempView(view)
+            on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+            session.sql(
+                f"MERGE INTO {target} t USING {view} s ON {on} "
+                "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+            )
+            session.catalog.dropTempView(view)
+            outcome.snapshot_id = current_snapshot_id(session, target)
+            log.info(
+                "%s: %d rows recomputed, %d inserted, %d updated, snapshot %s",
+                target, rows_in, outcome.inserted, outcome.updated, outcome.snapshot_id,
+            )
+            return outcome
+        finally:
+            changed.unpersist()
+    finally:
+        src.unpersist()
+
+
+def silver_contract(name: str) -> TableContract:
+    return get_contract(f"silver.{name}")
+
+
+def delete_absent(
+    session: SparkSession,
+    source: DataFrame,
+    target: str,
+    contract: TableContract,
+    *,
+    target_window: tuple[str, Window],
+    scope: str = "TRUE",
+) -> int:
+    """Delete target rows of the recomputed range (``target_window`` and ``scope``, a SQL filter)
+    whose key the recomputation no longer produces, e.g. an anomaly a late candle explained away.
+    Returns the number of rows deleted (no commit when 0)."""
+    keys = list(contract.key)
+    column, window = target_window
+    refresh(session, target)
+    stale = (
+        session.table(target)
+        .where(window.condition(column))
+        .where(scope)
+        .select(*keys)
+        .join(source.select(*keys), on=keys, how="left_anti")
+        .localCheckpoint(eager=True)
+    )
+    try:
+        n = stale.count()
+        if n:
+            view = f"cryptolake_stale_{uuid.uuid4().hex[:10]}"
+            stale.createOrReplaceTempView(view)
+            on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+            session.sql(f"MERGE INTO {target} t USING {view} s ON {on} WHEN MATCHED THEN DELETE")
+            session.catalog.dropTempView(view)
+            log.info("%s: deleted %d row(s) no longer produced", target, n)
+        return n
+    finally:
+        stale.unpersist()

@@ -1,0 +1,159 @@
+"""The shape every Spark transform shares: build from config, run over ``ctx``'s window, report."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel
+
+from cryptolake.core import JobContext, JobResult
+from cryptolake.processing.spark._common import (
+    MergeOutcome,
+    SparkJobConfig,
+    Window,
+    ensure_tables,
+    read,
+    silver_contract,
+    spark,
+    table_exists,
+    utc,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+WATERMARK_PROPERTY = "cryptolake.incremental-watermark"
+
+
+@dataclass(frozen=True)
+class Change:
+    """An input of an incremental run: rows with ``changed`` newer than the watermark (and
+    matching ``where``) mark their ``event`` time range for recomputation."""
+
+    table: str
+    changed: str
+    event: str
+    where: str = "TRUE"
+
+
+def _properties(session: SparkSession, ident: str) -> dict[str, str]:
+    rows = session.sql(f"SHOW TBLPROPERTIES {ident}").collect()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _iso(ts: datetime) -> str:
+    return utc(ts).isoformat()  # type: ignore[union-attr]
+
+
+class SparkTransform:
+    """Base of the Bronze → Silver jobs: ``run(ctx)`` ensures the outputs, computes, MERGEs.
+
+    Subclasses set :attr:`outputs` (Silver table names) and implement :meth:`compute`, which
+    returns the merge outcomes and any details worth reporting.
+    """
+
+    outputs: ClassVar[tuple[str, ...]] = ()
+    config: SparkJobConfig
+
+    def __init__(self, config: BaseModel | None = None) -> None:
+        model = type(self).config_type()
+        self.config = config if isinstance(config, model) else model.model_validate(
+            config.model_dump() if isinstance(config, BaseModel) else (config or {})
+        )
+
+    @classmethod
+    def config_type(cls) -> type[SparkJobConfig]:
+        return SparkJobConfig
+
+    def ident(self, ctx: JobContext, layer: str, name: str) -> str:
+        ns = self.config.silver_namespace if layer == "silver" else self.config.bronze_namespace
+        return f"{ctx.settings.lakehouse.catalog}.{ns}.{name}"
+
+    def changes(self, ctx: JobContext) -> list[Change]:
+        """Inputs whose changed rows (``changed`` column newer than the watermark) say which
+        event-time range an incremental run recomputes. Empty: always a full run."""
+        return []
+
+    def widen(self, window: Window) -> Window:
+        """The range to recompute when input rows of ``window`` changed (e.g. later windows)."""
+        return window
+
+    def _incremental_window(
+        self, session: SparkSession, ctx: JobContext, target: str
+    ) -> tuple[Window | None, str | None, dict[str, object]]:
+        """(window to recompute or None = nothing changed, new watermark, details)."""
+        from pyspark.sql import functions as F
+
+        props = _properties(session, target)
+        previous = props.get(WATERMARK_PROPERTY)
+        since = None
+        if previous:
+            since = datetime.fromisoformat(previous) - timedelta(
+                minutes=self.config.incremental_slack_minutes)
+        lo = hi = mark = None
+        for change in self.changes(ctx):
+            if not table_exists(session, change.table):
+                continue
+            df = read(session, change.table).where(change.where)
+            if since is not None:
+                df = df.where(F.col(change.changed) > F.lit(since))
+            row = df.agg(F.min(change.event), F.max(change.event), F.max(change.changed)).first()
+            if row is None or row[0] is None:
+                continue
+            lo = row[0] if lo is None else min(lo, row[0])
+            hi = row[1] if hi is None else max(hi, row[1])
+            mark = row[2] if mark is None else max(mark, row[2])
+        info: dict[str, object] = {"incremental_since": since.isoformat() if since else None}
+        if mark is None:
+            return None, None, info
+        if since is None:  # first run: everything
+            return Window(), _iso(mark), info
+        start, end = utc(lo), utc(hi)
+        assert start is not None and end is not None
+        return self.widen(Window(start, end + timedelta(microseconds=1))), _iso(mark), info
+
+    def run(self, ctx: JobContext) -> JobResult:
+        window = Window.of(ctx)
+        ensure_tables(
+            ctx.settings,
+            [(silver_contract(name), self.config.silver_namespace) for name in self.outputs],
+        )
+        session = spark(f"cryptolake-{ctx.name}")
+        target = self.ident(ctx, "silver", self.outputs[0])
+        mark = None
+        extra: dict[str, object] = {}
+        if self.config.incremental and ctx.start is None and ctx.end is None and self.changes(ctx):
+            found, mark, extra = self._incremental_window(session, ctx, target)
+            if found is None:
+                log.info("%s: no input changed since the last run; nothing to do", ctx.name)
+                return JobResult(details={"window": "no input changed", **extra})
+            window = found
+        log.info("%s over %s", ctx.name, window.describe())
+        outcomes, details = self.compute(session, ctx, window)
+        if mark is not None:
+            session.sql(
+                f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}')"
+            )
+        result = JobResult(details={"window": window.describe(), **extra, **details})
+        for o in outcomes:
+            result.rows_in += o.rows_in
+            result.rows_out += o.rows_out
+            result.snapshot_ids[o.table] = o.snapshot_id
+            result.details.setdefault("tables", {})[o.table] = {
+                "recomputed": o.rows_in, "inserted": o.inserted, "updated": o.updated,
+                **o.details,
+            }
+            if o.snapshot_id is not None:
+                ctx.committed(o.table, o.snapshot_id, o.rows_out)
+        return result
+
+    def compute(
+        self, session: SparkSession, ctx: JobContext, window: Window
+    ) -> tuple[list[MergeOutcome], dict[str, object]]:
+        raise NotImplementedError

@@ -1,0 +1,506 @@
+"""Kafka → Bronze with Spark Structured Streaming, exactly once.
+
+One streaming query subscribes to every routed topic (``_routes.DEFAULT_ROUTES``); each
+micro-batch is split by topic, each record parsed and mapped onto its Bronze table's contract,
+Kafka partition and offset kept per row, and appended with two snapshot properties:
+``cryptolake.stream-id`` (a uuid kept in the checkpoint) and ``cryptolake.stream-batch`` (the
+micro-batch id).
+
+Why nothing is lost or doubled when the process dies at any moment:
+
+- Spark writes the batch's offset range to the checkpoint *before* running it and marks it done
+  *after* ``foreachBatch`` returned, i.e. after every Iceberg commit (offsets are "committed" only
+  after the data is);
+- on restart Spark re-runs an unfinished batch with the *same* offsets and batch id; a table that
+  already holds a snapshot with that stream id and batch id is skipped, the others are written.
+
+Bronze's rule "a row is added only when (natural key, ``payload_sha256``) is not stored yet" holds
+here too: a record produced twice to Kafka (a reconnect replaying events) is stored once — the
+batch is deduplicated and anti-joined with the rows already in the table over the batch's event-time
+range (partition pruning keeps that cheap).
+
+Records that cannot be parsed go to ``bronze.rejects`` with the reason naming the field; they never
+stop the stream.
+
+Run it with :class:`BronzeStream` (a transform: drains what Kafka holds now, then stops — the
+``availableNow`` trigger) or as the supervised long-lived process of
+:mod:`cryptolake.processing.spark.supervisor` (``cryptolake stream start|stop|status``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cryptolake.core import JobContext, JobResult
+from cryptolake.core.errors import ConfigError, TransientError
+from cryptolake.core.settings import Settings, get_settings
+from cryptolake.core.tables import get_contract
+from cryptolake.processing.spark import _routes
+from cryptolake.processing.spark._common import ensure_tables, spark
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+STREAM_ID_PROPERTY = "cryptolake.stream-id"
+BATCH_PROPERTY = "cryptolake.stream-batch"
+REJECTS_TABLE = "rejects"
+
+
+class StreamConfig(BaseSettings):
+    """The Bronze stream. Environment: ``CRYPTOLAKE_STREAM__<FIELD>`` (e.g. ``…__TRIGGER_SECONDS``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CRYPTOLAKE_STREAM__", extra="ignore")
+
+    name: str = Field("bronze", pattern=r"^[a-z0-9_-]+$",
+                      description="names the checkpoint, pid file, status file and log")
+    trigger_seconds: float = Field(30.0, gt=0, description="micro-batch interval")
+    bronze_namespace: str = "bronze"
+    topics: list[str] = Field(
+        default_factory=lambda: [r.topic for r in _routes.DEFAULT_ROUTES],
+        description="topics to ingest (without the configured prefix); each needs a route",
+    )
+    max_offsets_per_trigger: int | None = Field(
+        200_000, ge=1, description="bound on records per micro-batch (memory on 2 cores)"
+    )
+    starting_offsets: str = Field("earliest", description="where a fresh checkpoint starts")
+    checkpoint_dir: Path | None = Field(
+        None, description="default $CRYPTOLAKE_HOME/data/spark-checkpoints/<name>"
+    )
+    max_restarts: int = Field(5, ge=0, description="query restarts after a failure, per hour")
+    restart_backoff_s: float = Field(5.0, ge=0)
+    vwap: bool = Field(False, description="also keep silver.vwap fresh from Kafka (watermarked)")
+    silver_namespace: str = "silver"
+    vwap_window_minutes: int = Field(5, ge=1)
+    vwap_slide_minutes: int = Field(1, ge=1)
+    vwap_watermark_minutes: int = Field(10, ge=0)
+    pause_after_commit_s: float = Field(
+        0.0, ge=0, description="fault-injection aid for crash tests: sleep after the Iceberg "
+        "commits, before Spark records the batch as done"
+    )
+
+    def checkpoint(self, settings: Settings) -> Path:
+        return self.checkpoint_dir or settings.home / "data" / "spark-checkpoints" / self.name
+
+    def routes(self) -> list[_routes.Route]:
+        known = {r.topic: r for r in _routes.DEFAULT_ROUTES}
+        missing = [t for t in self.topics if t not in known]
+        if missing:
+            raise ConfigError(
+                f"stream {self.name!r}: no Bronze route for topic(s) {missing}; "
+                f"known: {sorted(known)}"
+            )
+        return [known[t] for t in self.topics]
+
+
+# -- the status file shared with the supervisor ----------------------------------------------
+
+
+def status_path(settings: Settings, name: str) -> Path:
+    return settings.home / "run" / f"stream-{name}.status.json"
+
+
+def write_status(settings: Settings, name: str, **values: Any) -> dict[str, Any]:
+    path = status_path(settings, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        current = json.loads(path.read_text())
+    except (OSError, ValueError):
+        current = {}
+    current.update(values, updated_at=datetime.now(UTC).isoformat())
+    tmp = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
+    tmp.write_text(json.dumps(current, default=str, indent=1))
+    tmp.replace(path)
+    return current
+
+
+def read_status(settings: Settings, name: str) -> dict[str, Any]:
+    try:
+        return dict(json.loads(status_path(settings, name).read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+# -- the batch writer -------------------------------------------------------------------------
+
+
+@dataclass
+class BatchWriter:
+    """``foreachBatch`` body: one micro-batch into every Bronze table, idempotently."""
+
+    config: StreamConfig
+    settings: Settings
+    stream_id: str
+    on_batch: Callable[[int, dict[str, int]], None] | None = None
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        cat, ns = self.settings.lakehouse.catalog, self.config.bronze_namespace
+        self.prefix = self.settings.kafka.topic_prefix
+        self.routes = self.config.routes()
+        self.targets = {r.topic: f"{cat}.{ns}.{r.table}" for r in self.routes}
+        self.contracts = {r.topic: get_contract(f"bronze.{r.table}") for r in self.routes}
+        for r in self.routes:  # fail fast on a contract the routes cannot fill
+            _routes.column_exprs(r, self.contracts[r.topic])
+        self.rejects = get_contract(f"bronze.{REJECTS_TABLE}")
+        self.rejects_ident = f"{cat}.{ns}.{REJECTS_TABLE}"
+
+    def already_written(self, session: SparkSession, table: str, batch_id: int) -> bool:
+        rows = session.sql(
+            f"SELECT 1 FROM {table}.snapshots WHERE summary['{STREAM_ID_PROPERTY}'] = "
+            f"'{self.stream_id}' AND summary['{BATCH_PROPERTY}'] = '{batch_id}' LIMIT 1"
+        ).collect()
+        return bool(rows)
+
+    def new_rows(self, session: SparkSession, df: DataFrame, table: str, contract: Any
+                 ) -> DataFrame:
+        """Rows of ``df`` whose (natural key, payload_sha256) is neither repeated in the batch
+        nor stored in ``table`` (compared over the batch's range of the partition column)."""
+        from pyspark.sql import Window as W
+        from pyspark.sql import functions as F
+
+        ident = [*contract.key, "payload_sha256"]
+        first = W.partitionBy(*ident).orderBy("kafka_partition", "kafka_offset")
+        df = df.withColumn("_rn", F.row_number().over(first)).where("_rn = 1").drop("_rn")
+        part_col = contract.partition_by[0].column if contract.partition_by else None
+        existing = session.table(table)
+        if part_col is not None:
+            lo, hi = df.agg(F.min(part_col), F.max(part_col)).first()  # type: ignore[misc]
+            if lo is None:
+                return df
+            existing = existing.where(F.col(part_col).between(lo, hi))
+        return df.join(existing.select(*ident), on=ident, how="left_anti")
+
+    def _append(self, session: SparkSession, df: DataFrame, table: str, batch_id: int) -> bool:
+        if self.already_written(session, table, batch_id):
+            log.info("batch %d already committed to %s; skipped (restart after a crash)",
+                     batch_id, table)
+            return False
+        (
+            df.writeTo(table)
+            .option(f"snapshot-property.{STREAM_ID_PROPERTY}", self.stream_id)
+            .option(f"snapshot-property.{BATCH_PROPERTY}", str(batch_id))
+            .append()
+        )
+        return True
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        from pyspark.sql import functions as F
+
+        session = batch.sparkSession
+        started = time.monotonic()
+        batch = batch.persist()
+        counts: dict[str, int] = {}
+        rejected_total = 0
+        try:
+            write_status(self.settings, self.config.name, state="running", phase="writing",
+                         batch_id=batch_id)
+            by_table: dict[str, list[DataFrame]] = {}
+            rejects: list[DataFrame] = []
+            for r in self.routes:
+                part = batch.where(F.col("topic") == self.prefix + r.topic).withColumn(
+                    "_p", F.from_json(F.col("value").cast("string"), r.schema)
+                )
+                good = part.where(_routes.valid_condition(r)).select(
+                    *_routes.column_exprs(r, self.contracts[r.topic])
+                )
+                by_table.setdefault(self.targets[r.topic], []).append(good)
+                rejects.append(
+                    part.where(~_routes.valid_condition(r)).select(
+                        _routes.header("source").alias("source"),
+                        F.lit(r.table).alias("feed"),
+                        F.coalesce(_routes.header("layout"), F.lit(r.layout)).alias("layout"),
+                        F.coalesce(_routes.header("origin"), _routes.origin()).alias("origin"),
+                        _routes.rejection_reason(r).alias("reason"),
+                        F.col("value").cast("string").alias("raw"),
+                        F.col("topic").alias("kafka_topic"),
+                        F.col("partition").alias("kafka_partition"),
+                        F.col("offset").alias("kafka_offset"),
+                    )
+                )
+            contracts = {self.targets[r.topic]: self.contracts[r.topic] for r in self.routes}
+            for table, frames in by_table.items():
+                if self.already_written(session, table, batch_id):
+                    log.info("batch %d already committed to %s; skipped (restart after a "
+                             "crash)", batch_id, table)
+                    continue
+                df = frames[0]
+                for f in frames[1:]:
+                    df = df.unionByName(f)
+                df = self.new_rows(session, df, table, contracts[table]).cache()
+                n = df.count()
+                if n:
+                    self._append(session, df, table, batch_id)
+                counts[table] = n
+                df.unpersist()
+            rejected_total = self._reject(session, rejects, batch_id)
+            if self.config.pause_after_commit_s:
+                write_status(self.settings, self.config.name, phase="committed",
+                             batch_id=batch_id)
+                time.sleep(self.config.pause_after_commit_s)
+        finally:
+            batch.unpersist()
+        for t, n in counts.items():
+            self.totals[t] = self.totals.get(t, 0) + n
+        log.info("batch %d: %s rows, %d rejected in %.1fs", batch_id, counts, rejected_total,
+                 time.monotonic() - started)
+        if self.on_batch is not None:
+            self.on_batch(batch_id, {**counts, "rejected": rejected_total})
+
+    def _reject(self, session: SparkSession, frames: list[DataFrame], batch_id: int) -> int:
+        if not frames or self.already_written(session, self.rejects_ident, batch_id):
+            return 0
+        df = frames[0]
+        for f in frames[1:]:
+            df = df.unionByName(f)
+        df = df.cache()
+        try:
+            n = df.count()
+            if not n:
+                return 0
+            for row in df.limit(5).collect():
+                log.warning("record rejected: topic %s partition %s offset %s: %s",
+                            row["kafka_topic"], row["kafka_partition"], row["kafka_offset"],
+                            row["reason"])
+            self._append(session, _reject_rows(df, self.rejects), self.rejects_ident, batch_id)
+            return n
+        finally:
+            df.unpersist()
+
+
+def _reject_rows(df: DataFrame, contract: Any) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    values: dict[str, Any] = {
+        "source": F.coalesce(F.col("source"), F.lit(_routes.STREAM_SOURCE)),
+        "raw_sha256": F.sha2(F.col("raw"), 256),
+        "rejected_at": F.current_timestamp(),
+    }
+    return df.select(
+        *[(values[c.name] if c.name in values else F.col(c.name) if c.name in df.columns
+           else F.lit(None)).cast(c.spark_type()).alias(c.name)
+          for c in contract.columns]
+    )
+
+
+# -- building and running the query -----------------------------------------------------------
+
+
+def stream_id(checkpoint: Path) -> str:
+    """The id of the stream behind ``checkpoint``: made once, kept next to Spark's own files."""
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    marker = checkpoint / "cryptolake-stream-id"
+    if marker.exists():
+        return marker.read_text().strip()
+    value = uuid.uuid4().hex
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(value)
+    tmp.replace(marker)
+    return value
+
+
+def _ensure_bronze(config: StreamConfig, settings: Settings) -> None:
+    contracts = {r.table: get_contract(f"bronze.{r.table}") for r in config.routes()}
+    contracts[REJECTS_TABLE] = get_contract(f"bronze.{REJECTS_TABLE}")
+    ensure_tables(settings, [(c, config.bronze_namespace) for c in contracts.values()])
+
+
+def start_query(
+    session: SparkSession,
+    config: StreamConfig,
+    settings: Settings,
+    *,
+    available_now: bool = False,
+    on_batch: Callable[[int, dict[str, int]], None] | None = None,
+) -> tuple[Any, BatchWriter]:
+    # Binance payloads have fields that differ only in case (e/E, t/T, q/Q…)
+    session.conf.set("spark.sql.caseSensitive", "true")
+    checkpoint = config.checkpoint(settings)
+    writer = BatchWriter(config, settings, stream_id(checkpoint), on_batch=on_batch)
+    topics = ",".join(settings.kafka.topic_prefix + r.topic for r in writer.routes)
+    reader = (
+        session.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka.bootstrap_servers)
+        .option("subscribe", topics)
+        .option("startingOffsets", config.starting_offsets)
+        .option("includeHeaders", "true")
+    )
+    if config.max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(config.max_offsets_per_trigger))
+    writer_stream = (
+        reader.load()
+        .writeStream.queryName(f"cryptolake-{config.name}")
+        .option("checkpointLocation", str(checkpoint))
+        .foreachBatch(writer)
+    )
+    if available_now:
+        writer_stream = writer_stream.trigger(availableNow=True)
+    else:
+        writer_stream = writer_stream.trigger(
+            processingTime=f"{int(config.trigger_seconds * 1000)} milliseconds"
+        )
+    log.info("stream %s: %s → %s.* (checkpoint %s)", config.name, topics,
+             config.bronze_namespace, checkpoint)
+    return writer_stream.start(), writer
+
+
+class BronzeStream:
+    """Transform entry ``bronze.binance_stream``: drain Kafka into Bronze once, then stop."""
+
+    def __init__(self, config: StreamConfig | None = None) -> None:
+        self.config = config or StreamConfig()
+
+    def ensure_running(self, settings: Settings | None = None) -> bool:
+        """Restart the long-lived stream if it died (crashed, killed, failed); True if restarted.
+
+        A stream stopped on purpose (``cryptolake stream stop``) or never started is left alone.
+        Called by the worker's periodic ``check_stream`` task.
+        """
+        from cryptolake.processing.spark import supervisor
+
+        status = supervisor.stream_status(self.config.name, settings)
+        if status.running or status.state not in ("dead", "failed"):
+            return False
+        log.warning("stream %s is %s; restarting it", self.config.name, status.state)
+        supervisor.start_stream(self.config, settings)
+        return True
+
+    def run(self, ctx: JobContext) -> JobResult:
+        from cryptolake.processing.spark import supervisor
+
+        if supervisor.is_running(self.config.name, ctx.settings):
+            # the supervised stream already drains Kafka: wait until it has caught up
+            from cryptolake.processing.spark.catchup import wait_caught_up
+
+            reached = wait_caught_up(
+                self.config.topics, self.config.checkpoint(ctx.settings), ctx.settings
+            )
+            return JobResult(details={
+                "caught_up": "the running stream job",
+                "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(reached.items())},
+            })
+        _ensure_bronze(self.config, ctx.settings)
+        session = spark(f"cryptolake-stream-{self.config.name}")
+        batches: list[dict[str, int]] = []
+        for attempt in (1, 2):
+            # a query resuming after a crash re-runs its unfinished batch, and Spark's Kafka source
+            # may then fail while reporting metrics (NPE in KafkaMicroBatchStream.metrics); the
+            # batch is committed by then, so one restart carries on
+            query, writer = start_query(
+                session, self.config, ctx.settings, available_now=True,
+                on_batch=lambda _id, counts: batches.append(counts),
+            )
+            try:
+                query.awaitTermination()
+                error = query.exception()
+            except Exception as exc:
+                error = exc
+            if error is None:
+                break
+            if attempt == 2:
+                raise TransientError(f"stream {self.config.name} failed twice: {error}")
+            log.warning("stream %s failed (%s); restarting once", self.config.name, error)
+        result = JobResult(
+            rows_in=sum(n for b in batches for t, n in b.items() if t != "rejected"),
+            rejected=sum(b.get("rejected", 0) for b in batches),
+            details={"batches": len(batches), "rows_per_table": writer.totals},
+        )
+        result.rows_out = result.rows_in
+        from cryptolake.processing.spark._common import current_snapshot_id
+
+        for table, n in writer.totals.items():
+            if n:
+                snap = current_snapshot_id(session, table)
+                result.snapshot_ids[table] = snap
+                ctx.committed(table, snap, n)
+        return result
+
+
+def _side_queries(session: SparkSession, config: StreamConfig, settings: Settings) -> list[Any]:
+    """Queries that run next to the Bronze stream: the watermarked VWAP when ``vwap`` is on."""
+    if not config.vwap:
+        return []
+    from cryptolake.processing.spark.vwap import VwapConfig, start_vwap_stream
+
+    return [start_vwap_stream(
+        session, settings, name=config.name, silver_namespace=config.silver_namespace,
+        checkpoint=config.checkpoint(settings).with_name(f"{config.checkpoint(settings).name}-vwap"),
+        trigger_seconds=config.trigger_seconds,
+        config=VwapConfig(window_minutes=config.vwap_window_minutes,
+                          slide_minutes=config.vwap_slide_minutes,
+                          watermark_minutes=config.vwap_watermark_minutes),
+    )]
+
+
+def run_forever(config: StreamConfig, settings: Settings | None = None) -> int:
+    """The body of the long-lived stream process: run, restart on failure, stop on SIGTERM."""
+    settings = settings or get_settings()
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        log.info("stream %s: signal %d, stopping after the current step", config.name, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    write_status(settings, config.name, state="starting", phase="starting-spark", error=None,
+                 trigger_seconds=config.trigger_seconds)
+    _ensure_bronze(config, settings)
+    session = spark(f"cryptolake-stream-{config.name}")
+    failures: list[float] = []
+    batches = 0
+    rows = 0
+
+    def on_batch(batch_id: int, counts: dict[str, int]) -> None:
+        nonlocal batches, rows
+        batches += 1
+        rows += sum(n for t, n in counts.items() if t != "rejected")
+        write_status(settings, config.name, state="running", phase="idle",
+                     last_batch_id=batch_id, last_batch_rows=counts, batches=batches,
+                     rows=rows, last_batch_at=datetime.now(UTC).isoformat())
+
+    while not stop.is_set():
+        query, _writer = start_query(session, config, settings, on_batch=on_batch)
+        queries = [query, *_side_queries(session, config, settings)]
+        write_status(settings, config.name, state="running", phase="idle")
+        error: BaseException | None = None
+        while not stop.is_set() and all(q.isActive for q in queries):
+            try:
+                query.awaitTermination(1.0)
+            except Exception as exc:  # a failed query is restarted below
+                error = exc
+                break
+        if stop.is_set():
+            write_status(settings, config.name, state="stopping", phase="stopping")
+            for q in queries:
+                q.stop()
+            break
+        for q in queries:
+            error = error or q.exception()
+            q.stop()
+        now = time.time()
+        failures = [t for t in failures if now - t < 3600] + [now]
+        log.error("stream %s failed: %s", config.name, error)
+        if len(failures) > config.max_restarts:
+            write_status(settings, config.name, state="failed", phase="failed", error=str(error))
+            return 1
+        write_status(settings, config.name, state="restarting", phase="backoff",
+                     error=str(error), restarts=len(failures))
+        stop.wait(config.restart_backoff_s * len(failures))
+    write_status(settings, config.name, state="stopped", phase="stopped")
+    session.stop()
+    return 0

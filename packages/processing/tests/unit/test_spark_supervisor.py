@@ -1,0 +1,78 @@
+"""Stream process control without Spark: status of a stopped stream, stale pid files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from cryptolake.core.settings import Settings
+from cryptolake.processing.spark import kill_stream, stop_stream, stream_status
+from cryptolake.processing.spark.stream import read_status, write_status
+
+
+def test_a_stream_never_started_is_stopped(cryptolake_settings: Settings) -> None:
+    status = stream_status("bronze", cryptolake_settings)
+    assert not status.running and status.pid is None and status.state == "stopped"
+    assert stop_stream("bronze", cryptolake_settings).running is False
+    assert kill_stream("bronze", cryptolake_settings) is False
+
+
+def test_a_dead_process_is_reported_dead_and_its_pid_file_removed(
+    cryptolake_settings: Settings,
+) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    pidfile = cryptolake_settings.home / "run" / "stream-x.json"
+    pidfile.parent.mkdir(parents=True)
+    pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": 1, "started_at": 0}))
+    write_status(cryptolake_settings, "x", state="running", last_batch_id=7)
+    status = stream_status("x", cryptolake_settings)
+    assert not status.running and status.state == "dead"
+    assert status.details["last_batch_id"] == 7
+    assert not pidfile.exists()
+
+
+def test_a_live_process_with_our_start_time_counts_as_running(
+    cryptolake_settings: Settings,
+) -> None:
+    from cryptolake.processing.spark.supervisor import _start_ticks
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
+                            start_new_session=True)
+    try:
+        pidfile = cryptolake_settings.home / "run" / "stream-y.json"
+        pidfile.parent.mkdir(parents=True)
+        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": _start_ticks(proc.pid)}))
+        assert stream_status("y", cryptolake_settings).running
+        # a recycled pid (different start time) is not ours
+        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": -1}))
+        assert not stream_status("y", cryptolake_settings).running
+        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": _start_ticks(proc.pid)}))
+        assert kill_stream("y", cryptolake_settings) is True
+        proc.wait(10)
+        assert _start_ticks(proc.pid) is None
+        assert not stream_status("y", cryptolake_settings).running
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_status_file_merges_updates(cryptolake_settings: Settings) -> None:
+    write_status(cryptolake_settings, "z", state="running", batches=1)
+    write_status(cryptolake_settings, "z", batches=2)
+    got = read_status(cryptolake_settings, "z")
+    assert got["state"] == "running" and got["batches"] == 2 and "updated_at" in got
+
+
+
+def test_check_stream_leaves_a_stream_that_was_never_started_or_stopped_on_purpose(
+    cryptolake_settings: Settings,
+) -> None:
+    from cryptolake.processing.spark.stream import BronzeStream, StreamConfig
+
+    job = BronzeStream(StreamConfig(name="w"))
+    assert job.ensure_running(cryptolake_settings) is False  # never started
+    write_status(cryptolake_settings, "w", state="stopped")
+    assert job.ensure_running(cryptolake_settings) is False  # `stream stop`
+    assert not stream_status("w", cryptolake_settings).running
