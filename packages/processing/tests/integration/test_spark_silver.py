@@ -213,7 +213,7 @@ def test_hourly_klines_and_anomalies_match_pandas(lakehouse_settings: Settings,
                                    ["symbol", "open_time"])
     assert len(hourly) == 1000 and set(hourly["source"]) == {"klines"}
 
-    cfg = {"intervals": ["1h"], "window_size": 24, "threshold": 3.0}
+    cfg: dict[str, Any] = {"intervals": ["1h"], "window_size": 24, "threshold": 3.0}
     anomalies = rerun_changes_nothing(settings, ns, "silver.anomalies", "anomalies",
                                       ["symbol", "open_time"], **cfg)
     expected = pandas_anomalies(hourly, window=24, threshold=3.0)
@@ -274,7 +274,7 @@ def test_market_daily_and_fear_greed_one_row_per_day(lakehouse_settings: Setting
     days = sorted({datetime.fromtimestamp(ms / 1000, UTC).date() for (ms, _), _, _ in points})
     assert daily["date"].tolist() == days
     assert set(daily["symbol"]) == {"BTCUSDT"}
-    first_of_day = {}
+    first_of_day: dict[Any, Any] = {}
     for (ms, price), _, _ in points:
         first_of_day.setdefault(datetime.fromtimestamp(ms / 1000, UTC).date(), price)
     assert daily["price"].tolist() == [first_of_day[d] for d in days]

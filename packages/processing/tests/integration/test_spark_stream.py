@@ -115,7 +115,7 @@ def test_stream_survives_a_kill_after_commit_exactly_once(
         # a replay of phase-1 trades and klines
         late = {**trades[5], "a": 9_000_000, "p": "96000.00000000", "q": "0.25000000",
                 "T": trades[5]["T"] + 500, "E": trades[-1]["E"] + 1000}
-        batch2 = [(TRADES, t) for t in trades[40:]]
+        batch2: list[tuple[str, dict[str, Any] | bytes]] = [(TRADES, t) for t in trades[40:]]
         rnd.shuffle(batch2)
         batch2 += [(KLINES, k.event()) for k in klines[10:]]
         batch2 += [(TRADES, late)] + [(TRADES, t) for t in trades[30:36]]
@@ -140,7 +140,7 @@ def test_stream_survives_a_kill_after_commit_exactly_once(
     expected_ids = sorted([t["a"] for t in trades] + [late["a"]])
     assert sorted(agg["agg_trade_id"]) == expected_ids
     assert not agg.duplicated(["symbol", "agg_trade_id", "payload_sha256"]).any()
-    offsets = {}
+    offsets: dict[Any, Any] = {}
     for offset, (_topic, value) in enumerate(m for m in batch1 + batch2 if m[0] == TRADES):
         if isinstance(value, dict):
             offsets.setdefault(value["a"], offset)
