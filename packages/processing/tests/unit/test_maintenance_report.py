@@ -45,6 +45,7 @@ def test_bad_table_names_fail_before_spark_starts(cryptolake_settings: Settings)
         run_maintenance(["trades"], settings=cryptolake_settings)
 
 
+@pytest.mark.installed  # discovers the built-in plugins through their entry points
 def test_maintenance_is_a_registered_transform(cryptolake_settings: Settings) -> None:
     host = build_plugin_manager(cryptolake_settings, autoload=True, strict=True)
     entry = host.transforms.get("maintenance.iceberg")

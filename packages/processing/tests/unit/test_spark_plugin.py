@@ -23,6 +23,7 @@ SILVER_JOBS = {
 }
 
 
+@pytest.mark.installed  # discovers the built-in plugins through their entry points
 def test_every_job_is_a_registered_spark_transform(cryptolake_settings: Settings) -> None:
     host = build_plugin_manager(cryptolake_settings, autoload=True, strict=True)
     names = set(host.transforms.names())
@@ -39,6 +40,7 @@ def test_every_job_is_a_registered_spark_transform(cryptolake_settings: Settings
         assert callable(getattr(impl, "run", None))
 
 
+@pytest.mark.installed  # discovers the built-in plugins through their entry points
 def test_listing_transforms_does_not_start_or_import_spark() -> None:
     code = (
         "import sys\n"
