@@ -22,7 +22,7 @@ find_python39() {
   echo "bootstrap-pants: no CPython 3.9 found (Pants 2.17.1 needs it); set CRYPTOLAKE_PYTHON39" >&2; exit 1
 }
 
-stamp="$(sha256sum "$ROOT/3rdparty/pants/requirements.lock" "$ROOT/3rdparty/pants/pex.lock" | sha256sum | cut -d' ' -f1)"
+stamp="$(cat "$ROOT/3rdparty/pants/requirements.lock" "$ROOT/3rdparty/pants/pex.lock" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$VENV/.stamp" ] || [ "$(cat "$VENV/.stamp")" != "$stamp" ]; then
   PY39="$(find_python39)"
   step "installing Pants 2.17.1 into $VENV"

@@ -22,7 +22,7 @@ import pytest
 from cryptolake.core.clients import load_catalog, query
 from cryptolake.core.errors import ServiceError
 from cryptolake.core.settings import Settings
-from cryptolake.core.stack import SERVICE_NAMES, Stack
+from cryptolake.core.stack import INFRA_SERVICES, SERVICE_NAMES, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +69,7 @@ def _one_fault_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 # ----------------------------------------------------------------------------- running stack
 def test_status_json_reports_every_service_healthy(lakehouse_stack):
+    lakehouse_stack.up()  # the fixture starts the infrastructure; this adds the Celery worker, beat
     proc = _cli("status", "--json")
     report = json.loads(proc.stdout)
     assert proc.returncode == 0, [s["error"] for s in report["services"]]
@@ -78,12 +79,14 @@ def test_status_json_reports_every_service_healthy(lakehouse_stack):
         assert s["healthy"] and s["running"], (name, s)
         assert isinstance(s["pid"], int) and Path(f"/proc/{s['pid']}").exists()
         assert s["rss_mb"] > 0
-        assert s["ports"] and s["data_dir"].startswith(report["home"])
+        assert s["data_dir"].startswith(report["home"])
+        assert bool(s["ports"]) == (name in INFRA_SERVICES), (name, s["ports"])
     java = by_name["trino"]["java"]
     assert java.startswith("Java ") and int(java.split()[1]) >= 24
 
 
 def test_up_is_idempotent_and_fast_when_warm(lakehouse_stack):
+    lakehouse_stack.up()
     before = {s.service: s.pid for s in lakehouse_stack.status()}
     result = lakehouse_stack.up()
     assert result.started == []
@@ -186,7 +189,7 @@ def private_stack(lakehouse_stack):
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", INFRA_SERVICES)
 def test_up_recovers_a_killed_service_with_its_data(service, private_stack):
     stack = private_stack
     settings = stack.settings
