@@ -31,7 +31,7 @@ from typing import Any
 from celery import Celery, Task, chain, signals
 from celery.schedules import crontab
 
-from cryptolake.core.errors import QualityGateFailed, TransientError
+from cryptolake.core.errors import TransientError
 from cryptolake.core.logging import bind, configure
 from cryptolake.core.manager import PluginHost, build_plugin_manager
 from cryptolake.core.pipeline import (
@@ -155,10 +155,8 @@ def run_transform(self: Task, *, run: dict[str, Any], index: int, step: dict[str
 
 @app.task(name="cryptolake.processing.run_gate", base=StepTask, bind=True)
 def run_gate(self: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return _run_step(run=run, index=index, step=step)
-    except QualityGateFailed:
-        raise  # terminal: the chain stops here; the failure is already recorded
+    """A failed gate raises QualityGateFailed (terminal, not retried): the chain stops there."""
+    return _run_step(run=run, index=index, step=step)
 
 
 @app.task(name="cryptolake.processing.run_maintenance", base=StepTask, bind=True)

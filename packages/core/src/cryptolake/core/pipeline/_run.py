@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from cryptolake.core.errors import CryptoLakeError, QualityGateFailed
+from cryptolake.core.errors import QualityGateFailed
 from cryptolake.core.jobs import JobContext, JobResult, run_job
 from cryptolake.core.logging import bind
 from cryptolake.core.manager import PluginHost
@@ -76,7 +76,7 @@ def run_in_process(
                 progress(index, step, "running")
             try:
                 outcomes.append(execute_step(host, run, index, step))
-            except (CryptoLakeError, Exception) as exc:
+            except Exception as exc:
                 failed_at = index
                 for later_index, later in enumerate(steps[failed_at + 1 :], start=failed_at + 1):
                     skipped = StepOutcome(step=later, status="skipped", error=f"after {step.label} failed")
