@@ -312,9 +312,6 @@ class Stack:
         deadline = time.monotonic() + 10
         while _supervisor._group_pids(tracked.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        # When this process started the service, its dead leader is our zombie child until
-        # reaped; PostgreSQL would take the zombie's pid in postmaster.pid for a live server.
-        _supervisor._reap(tracked.pid)
 
     def _wait_healthy(self, name: str, proc: Any, report: Reporter) -> None:
         svc = self.services[name]

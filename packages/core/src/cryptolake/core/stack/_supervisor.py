@@ -56,6 +56,9 @@ def running(pidfile: Path) -> Tracked | None:
         return None
     if tracked.alive():
         return tracked
+    # Dead. When this process started it, it is our zombie child until reaped, and its pid
+    # still looks taken (PostgreSQL's postmaster.pid check would refuse to start).
+    _reap(tracked.pid)
     pidfile.unlink(missing_ok=True)
     return None
 
