@@ -59,6 +59,16 @@ class Tally:
     duplicates_dropped: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def reject_malformed(self, writer: Any, exc: Any, layout: str, feed: str) -> None:
+        """Count a response the API sent malformed and dead-letter its body (first 64 KiB)."""
+        from cryptolake.ingest._records import Reject
+
+        self.records_in += 1
+        self.rejected += 1
+        writer.reject(
+            Reject(f"malformed response: {exc.reason}", exc.body[:65536], layout, exc.url, feed)
+        )
+
     def result(self, writer: Any = None, kafka: Any = None) -> JobResult:
         details: dict[str, Any] = {
             "records_in": self.records_in,

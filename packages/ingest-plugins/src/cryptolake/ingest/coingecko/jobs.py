@@ -81,17 +81,7 @@ class MarketChart:
                     failed.append(f"{coin}/{gran}: {exc}")
                     continue
                 except MalformedResponse as exc:
-                    tally.records_in += 1
-                    tally.rejected += 1
-                    writer.reject(
-                        Reject(
-                            f"malformed response: {exc.reason}",
-                            exc.body[:65536],
-                            parse.LAYOUT_CHART,
-                            exc.url,
-                            parse.MARKET_CHART,
-                        )
-                    )
+                    tally.reject_malformed(writer, exc, parse.LAYOUT_CHART, parse.MARKET_CHART)
                     continue
                 items = parse.market_chart_records(
                     resp.data, coin, vs_currency=cfg.vs_currency, granularity=gran, origin=resp.url
@@ -121,17 +111,7 @@ class Markets:
             try:
                 resp = api.markets(http, cfg.coins, cfg.vs_currency, cfg.per_page)
             except MalformedResponse as exc:
-                tally.records_in += 1
-                tally.rejected += 1
-                writer.reject(
-                    Reject(
-                        f"malformed response: {exc.reason}",
-                        exc.body[:65536],
-                        parse.LAYOUT_MARKETS,
-                        exc.url,
-                        parse.MARKETS,
-                    )
-                )
+                tally.reject_malformed(writer, exc, parse.LAYOUT_MARKETS, parse.MARKETS)
             else:
                 items = parse.market_records(
                     resp.data, vs_currency=cfg.vs_currency, origin=resp.url, coins=set(cfg.coins)

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 from cryptolake.core import JobContext, JobResult
 from cryptolake.ingest._job import Tally, open_writer
-from cryptolake.ingest._records import Reject
 from cryptolake.ingest.coingecko.jobs import _take
 from cryptolake.ingest.feargreed import client as api
 from cryptolake.ingest.feargreed import parse
@@ -35,17 +34,7 @@ class FearGreed:
             try:
                 resp = api.fng(http, limit)
             except MalformedResponse as exc:
-                tally.records_in += 1
-                tally.rejected += 1
-                writer.reject(
-                    Reject(
-                        f"malformed response: {exc.reason}",
-                        exc.body[:65536],
-                        parse.LAYOUT,
-                        exc.url,
-                        parse.FEED,
-                    )
-                )
+                tally.reject_malformed(writer, exc, parse.LAYOUT, parse.FEED)
             else:
                 _take(
                     writer, tally, parse.records(resp.data, origin=resp.url), ctx, resp.fetched_ms
