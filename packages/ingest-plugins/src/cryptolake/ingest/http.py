@@ -2,16 +2,24 @@
 
 - a per-minute request budget (sliding window) and, for Binance, a request-weight budget read
   from the ``X-MBX-USED-WEIGHT-1M`` header;
-- 429 / 418: wait ``Retry-After`` seconds (or back off when it is absent), then retry;
-- 5xx, connection errors and truncated bodies: exponential backoff with full jitter, then retry;
-- a body that is not JSON after every retry raises :class:`MalformedResponse` with the raw bytes,
-  so the caller can dead-letter it and go on.
+- 401 / 403: the credentials (or the lack of them) were refused: :class:`AuthRejected`, a
+  configuration error naming the setting to fix; the job fails, nothing is dead-lettered;
+- 408 / 429 / 418: wait ``Retry-After`` seconds (or back off when it is absent), then retry; still
+  refused after every retry: :class:`~cryptolake.core.TransientError` (the next run tries again);
+- 5xx, connection errors and truncated bodies: exponential backoff with full jitter (a uniform
+  pause in ``[0, min(max, base * 2**attempt)]``), then retry;
+- any other 4xx, and a body that is not JSON after every retry, raise :class:`MalformedResponse`
+  with the raw bytes, so the caller can dead-letter it and go on.
+
+The jitter comes from a generator seeded from the OS per client, so workers forked from one parent
+do not retry in lockstep.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections import deque
@@ -19,9 +27,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptolake.core import TerminalError, TransientError
+from cryptolake.core import ConfigError, TerminalError, TransientError
 
 log = logging.getLogger(__name__)
+
+#: Statuses that say "not now": retried after ``Retry-After`` or a backoff.
+RATE_LIMITED = frozenset({408, 418, 429})
+#: Statuses that say "not with these credentials": a configuration error.
+AUTH_REFUSED = frozenset({401, 403})
 
 
 class MalformedResponse(TerminalError):
@@ -30,6 +43,22 @@ class MalformedResponse(TerminalError):
         self.reason = reason
         self.body = body
         super().__init__(f"{url}: {reason}")
+
+
+class AuthRejected(ConfigError):
+    """The API refused the request's credentials (HTTP 401/403): fix ``setting``, then rerun."""
+
+    def __init__(self, url: str, status: int, setting: str) -> None:
+        self.url = url
+        self.status = status
+        self.setting = setting
+        super().__init__(
+            f"GET {url}: HTTP {status} — the API refused the credentials; check {setting}"
+        )
+
+
+def _seeded_rng() -> random.Random:
+    return random.Random(int.from_bytes(os.urandom(16), "big"))
 
 
 @dataclass
@@ -53,7 +82,9 @@ class HttpClient:
     backoff_max_s: float = 30.0
     timeout_s: float = 30.0
     sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=lambda: random.Random(0))
+    #: what a 401/403 tells the user to check (the setting holding the key, or the URL)
+    auth_setting: str = "the API credentials and base URL in the source's configuration"
+    rng: random.Random = field(default_factory=_seeded_rng)
     stats: dict[str, int] = field(
         default_factory=lambda: {"requests": 0, "retries": 0, "rate_limited": 0, "server_errors": 0}
     )
@@ -112,8 +143,9 @@ class HttpClient:
         self._sent.append(time.monotonic())
 
     def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in ``[0, min(backoff_max_s, backoff_base_s * 2**attempt)]``."""
         cap = min(self.backoff_max_s, self.backoff_base_s * 2**attempt)
-        return self.rng.uniform(cap / 2, cap)
+        return self.rng.uniform(0, cap)
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -145,7 +177,9 @@ class HttpClient:
             if used and used.isdigit():
                 self._used_weight = int(used)
                 self._weight_minute = int(time.time() // 60)
-            if resp.status_code in (429, 418):
+            if resp.status_code in AUTH_REFUSED:
+                raise AuthRejected(str(resp.url), resp.status_code, self.auth_setting)
+            if resp.status_code in RATE_LIMITED:
                 self.stats["rate_limited"] += 1
                 retry_after = resp.headers.get("retry-after", "")
                 pause = (

@@ -35,6 +35,10 @@ def rest_client(cfg: RestConfig) -> HttpClient:
         max_retries=cfg.max_retries,
         backoff_base_s=cfg.backoff_base_s,
         backoff_max_s=cfg.backoff_max_s,
+        auth_setting=(
+            f"the Binance rest_url ({cfg.rest_url}); a 403 from Binance is also its firewall "
+            "refusing this address"
+        ),
     )
 
 

@@ -16,6 +16,7 @@ def client(cfg: CoinGeckoConfig) -> HttpClient:
     key = os.environ.get(cfg.api_key_env)
     if key:
         headers[cfg.api_key_header] = key
+    sent = f"sent as {cfg.api_key_header}" if key else "not set"
     return HttpClient(
         cfg.base_url,
         headers=headers,
@@ -23,6 +24,10 @@ def client(cfg: CoinGeckoConfig) -> HttpClient:
         max_retries=cfg.max_retries,
         backoff_base_s=cfg.backoff_base_s,
         backoff_max_s=cfg.backoff_max_s,
+        auth_setting=(
+            f"{cfg.api_key_env} (the CoinGecko API key, {sent}; a Pro key needs "
+            "api_key_header=x-cg-pro-api-key and the Pro base_url)"
+        ),
     )
 
 

@@ -13,6 +13,7 @@ def client(cfg: FearGreedConfig) -> HttpClient:
         max_retries=cfg.max_retries,
         backoff_base_s=cfg.backoff_base_s,
         backoff_max_s=cfg.backoff_max_s,
+        auth_setting=f"the feargreed.index base_url ({cfg.base_url}) and any proxy in front of it",
     )
 
 
