@@ -17,6 +17,7 @@ from cryptolake.core.pipeline._model import PipelineRun, Step, StepOutcome
 from cryptolake.core.pipeline._plan import daily_pipeline, maintenance_pipeline, order_transforms
 from cryptolake.core.pipeline._record import (
     finished_run,
+    latest_per_step,
     latest_runs,
     record_run,
     record_step,
@@ -31,6 +32,7 @@ __all__ = [
     "daily_pipeline",
     "execute_step",
     "finished_run",
+    "latest_per_step",
     "latest_runs",
     "maintenance_pipeline",
     "order_transforms",
