@@ -166,3 +166,53 @@ def test_binance_request_weight_header_makes_the_client_wait_for_the_next_minute
         assert not sleeps  # weight 4 fitted before the first answer told us the count
         list(fetch_agg_trades(http, "BTCUSDT", FIRST_AGG_ID, FIRST_AGG_ID + 1))
     assert len(sleeps) == 1 and 0 < sleeps[0] <= 60.1
+
+
+def test_a_rest_outage_during_a_backfill_does_not_end_the_stream() -> None:
+    # the gap after the first reconnect cannot be backfilled (REST answers 503 to every retry):
+    # the loop reconnects, the next connection shows the gap again, and then REST is back
+    with BinanceStandin([Session(0, 40), Session(52, 60), Session(60)]) as server:
+        server.rest.fail("/api/v3/aggTrades", *[Fault(503)] * 2)
+        cfg = LiveConfig(
+            symbols=["BTCUSDT"],
+            ws_url=server.ws_url,
+            rest_url=server.rest_url,
+            max_messages=40 + 150 - 60,
+            max_seconds=30,
+            reconnect_initial_s=0.05,
+            reconnect_max_s=0.2,
+            max_retries=1,
+            backoff_base_s=0.01,
+        )
+        out: list[Record] = []
+        stream = LiveStream(cfg, emit=out.append, reject=lambda r: None)
+        stats = stream.run()  # before the fix: TransientError escaped the loop here
+    ids = [(r.row or {})["agg_trade_id"] for r in out if r.feed == "binance_agg_trades"]
+    assert ids == list(range(FIRST_AGG_ID, FIRST_AGG_ID + 120))  # all, once, in order
+    klines = [r.event_ms for r in out if r.feed == "binance_klines"]
+    assert len(klines) == 30 == len(set(klines))
+    assert stats.rest_outages == 1 and stats.connections == 3
+
+
+def test_a_gap_beyond_the_backfill_limit_raises_an_alert_and_is_recorded() -> None:
+    alerts: list[tuple[str, str]] = []
+    with BinanceStandin([Session(0, 40), Session(52)]) as server:
+        cfg = LiveConfig(
+            symbols=["BTCUSDT"],
+            ws_url=server.ws_url,
+            rest_url=server.rest_url,
+            max_messages=40 + 150 - 52,
+            max_seconds=30,
+            reconnect_initial_s=0.05,
+            max_backfill_trades=5,
+            max_backfill_minutes=1,
+        )
+        stats = LiveStream(
+            cfg, emit=lambda r: None, reject=lambda r: None,
+            alert=lambda subject, message: alerts.append((subject, message)),
+        ).run()
+    assert stats.gaps_found == 2 and stats.gaps_unfilled == 2 and stats.backfilled == 0
+    assert sorted(s for s, _ in alerts) == ["BTCUSDT aggTrade", "BTCUSDT kline_1m"]
+    kline_msg = dict(alerts)["BTCUSDT kline_1m"]
+    assert "exceeds max_backfill_minutes=1" in kline_msg and "binance.klines --from" in kline_msg
+    assert all("unfilled" in g for g in stats.gap_log)

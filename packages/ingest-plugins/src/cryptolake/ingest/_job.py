@@ -46,6 +46,35 @@ def open_writer(ctx: JobContext, namespace: str, source: str | None = None) -> A
     )
 
 
+def alert_sink(ctx: JobContext, kind: str, severity: str = "error") -> Any:
+    """``alert(subject, message)``: append one row to ``ops.alerts`` (run id, kind, subject)."""
+    catalog = LazyCatalog(ctx.settings)
+
+    def alert(subject: str, message: str) -> None:
+        import uuid
+        from datetime import UTC, datetime
+
+        import pyarrow as pa
+
+        from cryptolake.core.tables import ensure_table, get_contract
+
+        contract = get_contract("ops.alerts")
+        table = ensure_table(catalog, contract)
+        row = {
+            "alert_id": uuid.uuid4().hex,
+            "run_id": ctx.run_id,
+            "kind": kind,
+            "severity": severity,
+            "subject": subject,
+            "message": message[:4000],
+            "raised_at": datetime.now(UTC),
+        }
+        table.append(pa.Table.from_pylist([row], schema=contract.arrow_schema()))
+        log.error("alert %s (%s): %s", kind, subject, message)
+
+    return alert
+
+
 @dataclass
 class Tally:
     """Running figures of one job, turned into a :class:`JobResult` at the end."""

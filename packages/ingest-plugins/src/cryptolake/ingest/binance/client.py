@@ -4,6 +4,11 @@ The websocket loop keeps, per symbol, the last aggregate-trade id and the open t
 closed 1-minute kline. A jump in either — inside one connection or across a reconnect — is a gap;
 it is backfilled from ``/api/v3/aggTrades?fromId=`` or ``/api/v3/klines`` before the new event is
 emitted, so Kafka receives every id once and in order per symbol.
+
+A REST outage during a backfill is transient: the event that revealed the gap is not emitted, the
+loop reconnects after its backoff, and the next event reveals the (longer) gap again. A gap larger
+than the backfill limits is not fetched: it is recorded in the job's ``gaps`` and raised as an alert
+(``ops.alerts``), naming the ``binance.klines`` run that fills it.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptolake.core import RecordRejected, TerminalError
-from cryptolake.ingest._records import Record, Reject, dumps
+from cryptolake.core import RecordRejected, TerminalError, TransientError
+from cryptolake.ingest._records import Record, Reject, dumps, iso
 from cryptolake.ingest.binance import parse
 from cryptolake.ingest.binance.config import LiveConfig, RestConfig
 from cryptolake.ingest.http import HttpClient, MalformedResponse
@@ -151,6 +156,8 @@ class LiveStats:
     gaps_found: int = 0
     gaps_filled: int = 0
     backfilled: int = 0
+    gaps_unfilled: int = 0
+    rest_outages: int = 0
     gap_log: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -208,6 +215,7 @@ class LiveStream:
         http: HttpClient | None = None,
         progress: Callable[[LiveStats], None] | None = None,
         gaps: GapTracker | None = None,
+        alert: Callable[[str, str], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.emit_record = emit
@@ -216,6 +224,8 @@ class LiveStream:
         self.progress = progress
         self.stats = LiveStats()
         self.gaps = gaps or GapTracker()
+        #: ``alert(subject, message)``: a gap the stream could not fill (default: logged only)
+        self.alert = alert or (lambda subject, message: None)
         self._rng = random.Random()
         self._started = 0.0
 
@@ -273,6 +283,10 @@ class LiveStream:
                 log.warning("websocket closed by the server (%s); reconnecting", exc)
             except websockets.InvalidHandshake as exc:
                 log.warning("websocket handshake refused: %s", exc)
+            except TransientError as exc:
+                # the REST backfill failed after its retries: reconnect; the gap shows again
+                self.stats.rest_outages += 1
+                log.warning("gap backfill failed (%s); reconnecting to retry it", exc)
             if self._done():
                 return
             self.stats.reconnects += 1
@@ -334,11 +348,11 @@ class LiveStream:
             return
         if kind == "aggTrade":
             if last - first + 1 > self.cfg.max_backfill_trades:
-                log.error(
-                    "%s aggTrade gap of %d ids exceeds max_backfill_trades=%d; not filled",
-                    rec.key,
-                    last - first + 1,
-                    self.cfg.max_backfill_trades,
+                await self._unfilled(
+                    entry,
+                    f"{rec.key} aggTrade gap of {last - first + 1} ids ({first}..{last}) exceeds "
+                    f"max_backfill_trades={self.cfg.max_backfill_trades}; not filled: run "
+                    f"binance.klines for that time to restore the candles",
                 )
                 return
             items = await asyncio.to_thread(
@@ -347,13 +361,13 @@ class LiveStream:
             expected = last - first + 1
         else:
             if (last - first) // 60_000 + 1 > self.cfg.max_backfill_minutes:
-                log.error(
-                    "%s kline_1m gap %s..%s exceeds max_backfill_minutes=%d; not filled "
-                    "(run binance.klines for that window)",
-                    rec.key,
-                    first,
-                    last,
-                    self.cfg.max_backfill_minutes,
+                lo, hi = iso(first), iso(last + 60_000)
+                await self._unfilled(
+                    entry,
+                    f"{rec.key} kline_1m gap of {(last - first) // 60_000 + 1} minutes "
+                    f"({lo}..{hi}) exceeds max_backfill_minutes={self.cfg.max_backfill_minutes}; "
+                    f"not filled: run `cryptolake ingest run binance.klines --from {lo} "
+                    f"--to {hi} --set symbols='[\"{rec.key}\"]'`",
                 )
                 return
             items = await asyncio.to_thread(
@@ -361,6 +375,7 @@ class LiveStream:
             )
             expected = (last - first) // 60_000 + 1
         got = 0
+        entry["filled"] = 0
         for it in items:
             if isinstance(it, Reject):
                 self.stats.rejected += 1
@@ -382,6 +397,16 @@ class LiveStream:
                 got,
                 expected,
             )
+
+    async def _unfilled(self, entry: dict[str, Any], message: str) -> None:
+        entry["unfilled"] = message
+        self.stats.gaps_unfilled += 1
+        log.error("%s", message)
+        subject = f"{entry['symbol']} {entry['stream']}"
+        try:
+            await asyncio.to_thread(self.alert, subject, message)
+        except Exception as exc:  # - an alert that cannot be stored must not stop the stream
+            log.error("could not record the alert for %s: %s", subject, exc)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptolake.core import JobContext, JobResult
-from cryptolake.ingest._job import Tally, open_writer
+from cryptolake.ingest._job import Tally, alert_sink, open_writer
 from cryptolake.ingest._records import Reject, dt_to_ms, now_ms
 from cryptolake.ingest.binance import parse
 from cryptolake.ingest.binance.client import (
@@ -62,6 +62,7 @@ class BinanceLive:
             reject=writer.reject,
             progress=progress,
             gaps=gaps,
+            alert=alert_sink(ctx, "stream_gap_unfilled"),
         )
         try:
             stats = stream.run()
@@ -85,6 +86,8 @@ class BinanceLive:
                 "reconnects": stats.reconnects,
                 "skipped_streams": stats.skipped_streams,
                 "resumed_from_kafka": resumed,
+                "gaps_unfilled": stats.gaps_unfilled,
+                "rest_outages": stats.rest_outages,
                 "gaps": stats.gap_log,
                 "rest": dict(stream.http.stats),
             },
