@@ -112,3 +112,50 @@ def test_commands_are_registered() -> None:
     assert "report" in runner.invoke(root, ["quality", "--help"]).output
     out = runner.invoke(root, ["transform", "dbt", "--help"]).output
     assert "--select" in out and "--full-refresh" in out
+
+
+def test_bronze_duplicates_are_judged_on_key_and_payload_hash() -> None:
+    """Bronze is append-only: the same hour from two overlapping files is stored once per
+    distinct payload, so the natural key alone is not unique there (issue 11, item 4)."""
+    from cryptolake.processing.quality.suites import duplicate_key
+
+    specs = {s.name: s for s in checks_for(config_model_for("bronze.binance_klines")())}
+    assert specs["duplicates"].line == (
+        "duplicate_count(symbol, interval, open_time, payload_sha256) = 0"
+    )
+    assert duplicate_key("silver.ohlcv_1h") == ["symbol", "open_time"]  # Silver: key only
+
+
+def _quality_host(settings: object) -> object:
+    from cryptolake.core import build_plugin_manager
+    from cryptolake.processing.quality import plugin
+
+    return build_plugin_manager(settings, autoload=False, plugins=[plugin])  # type: ignore[arg-type]
+
+
+def test_an_unknown_layer_or_suite_is_an_error(cryptolake_settings: object) -> None:
+    from cryptolake.core import ConfigError
+    from cryptolake.processing.quality.api import quality_run
+
+    host = _quality_host(cryptolake_settings)
+    with pytest.raises(ConfigError, match="unknown layer.*nosuch.*bronze, gold, silver"):
+        quality_run(["nosuch"], settings=cryptolake_settings, host=host)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="unknown quality suite"):
+        quality_run(["silver"], suites=["silver.nosuch"], settings=cryptolake_settings,  # type: ignore[arg-type]
+                    host=host)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="belong to none of the layers"):
+        quality_run(["gold"], suites=["silver.trades"], settings=cryptolake_settings,  # type: ignore[arg-type]
+                    host=host)  # type: ignore[arg-type]
+
+
+def test_a_gate_that_checks_nothing_fails(cryptolake_settings: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptolake.core import JobContext, QualityGateFailed, build_plugin_manager
+    from cryptolake.processing.quality import gate
+
+    recorded: list[object] = []
+    monkeypatch.setattr(gate.store, "record", lambda settings, results, **kw: recorded.extend(results))
+    host = build_plugin_manager(cryptolake_settings, autoload=False)  # type: ignore[arg-type]
+    ctx = JobContext(kind="quality", name="gate.silver", settings=cryptolake_settings, host=host)  # type: ignore[arg-type]
+    with pytest.raises(QualityGateFailed, match="no_checks"):
+        gate.audit(ctx, "silver")
+    assert [r.result.check for r in recorded] == ["no_checks"]  # type: ignore[attr-defined]

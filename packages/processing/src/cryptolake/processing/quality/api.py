@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from cryptolake.core import (
+    ConfigError,
     JobContext,
     PluginHost,
     QualityGateFailed,
@@ -36,11 +37,34 @@ def quality_run(
     """
     settings = settings or get_settings()
     host = host or build_plugin_manager(settings)
+    explicit = layers is not None and layers != []
     wanted = [layers] if isinstance(layers, str) else list(layers or LAYERS)
+    known = sorted({e.layer for e in host.quality})
+    unknown = [layer for layer in wanted if layer not in known]
+    if explicit and unknown:
+        raise ConfigError(
+            f"unknown layer(s) {', '.join(unknown)}; layers with quality suites: "
+            f"{', '.join(known) or 'none'}"
+        )
+    if suites:
+        names = {e.name for e in host.quality}
+        missing = [s for s in suites if s not in names]
+        if missing:
+            raise ConfigError(
+                f"unknown quality suite(s) {', '.join(missing)}; see `cryptolake plugins list` "
+                f"(e.g. {', '.join(sorted(names)[:3])})"
+            )
+        in_layers = {e.name for layer in wanted for e in host.quality.for_layer(layer)}
+        if not set(suites) & in_layers:
+            raise ConfigError(
+                f"suite(s) {', '.join(suites)} belong to none of the layers {', '.join(wanted)}"
+            )
     reports: list[GateReport] = []
     failed: list[str] = []
     for layer in wanted:
         if not host.quality.for_layer(layer):
+            continue
+        if suites and not {e.name for e in host.quality.for_layer(layer)} & set(suites):
             continue
         ctx = JobContext(kind="quality", name=f"gate.{layer}", settings=settings, host=host)
         report = audit(ctx, layer, namespace=namespace, suites=suites,

@@ -19,7 +19,7 @@ def run_command(
     from rich.console import Console
     from rich.table import Table
 
-    from cryptolake.core import QualityGateFailed
+    from cryptolake.core import ConfigError, QualityGateFailed
     from cryptolake.processing.quality.api import quality_run
 
     console = Console()
@@ -28,6 +28,9 @@ def run_command(
         failed: QualityGateFailed | None = None
     except QualityGateFailed as exc:
         reports, failed = getattr(exc, "reports", []), exc
+    except ConfigError as exc:  # an unknown layer or suite: one line, exit 2
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
     table = Table("layer", "run", "checks", "failed")
     for r in reports:
         table.add_row(r.layer, r.run_id, str(len(r.results)), str(len(r.failed)))

@@ -107,6 +107,19 @@ def audit(
             store.RecordedResult(ctx.run_id, layer, entry.name, r, checked_at) for r in checks
         )
     ctx.report(len(entries), len(entries), f"{layer}: done")
+    if not any(r.result.check != "exists" for r in report.results):
+        # nothing was checked (no suite, or every table missing): that is not a pass
+        report.results.append(
+            store.RecordedResult(
+                ctx.run_id, layer, f"gate.{layer}",
+                CheckResult(
+                    "no_checks", f"{layer}.*", "fail",
+                    message=f"the {layer} gate on {namespace} ran no check "
+                    f"({len(entries)} suite(s){', every table missing' if entries else ''})",
+                ),
+                store.now(),
+            )
+        )
     store.record(ctx.settings, report.results, ops_namespace=ops_namespace)
     outcome = "passed" if report.passed else "FAILED"
     log.info(

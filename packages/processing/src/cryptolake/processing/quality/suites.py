@@ -233,9 +233,28 @@ def contract_checks(identifier: str, cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
 
     contract = get_contract(identifier)
     specs = [c.row_count(0), _contract_schema(identifier)]
-    if contract.key:
-        specs.append(c.duplicates(list(contract.key)))
+    key = duplicate_key(identifier)
+    if key:
+        specs.append(c.duplicates(key))
     return specs
+
+
+#: The column an append-only table adds to its natural key: the same record may be stored once
+#: per distinct payload (Bronze keeps every version a source sent; a replay of two files that
+#: overlap stores each hour once per distinct payload).
+PAYLOAD_HASH = "payload_sha256"
+
+
+def duplicate_key(identifier: str) -> list[str]:
+    """What a row must be unique on: the natural key, plus the payload hash where the table is
+    append-only (every Bronze feed carries ``payload_sha256``)."""
+    from cryptolake.core.tables import get_contract
+
+    contract = get_contract(identifier)
+    key = list(contract.key)
+    if key and PAYLOAD_HASH in contract.column_names and PAYLOAD_HASH not in key:
+        key.append(PAYLOAD_HASH)
+    return key
 
 
 def checks_for(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
