@@ -50,3 +50,42 @@ def test_maintenance_is_a_registered_transform(cryptolake_settings: Settings) ->
     host = build_plugin_manager(cryptolake_settings, autoload=True, strict=True)
     entry = host.transforms.get("maintenance.iceberg")
     assert entry.engine == "spark" and entry.config_model is MaintenanceConfig
+
+
+def test_a_failing_table_fails_the_job(cryptolake_settings: Settings,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptolake.core import JobContext
+    from cryptolake.processing.maintenance import IcebergMaintenance, MaintenanceFailed, iceberg
+
+    report = MaintenanceReport([
+        TableReport("silver.trades", TableStats(), TableStats()),
+        TableReport("gold_audit.fact_price_hourly", TableStats(), TableStats(),
+                    error="ValidationException: boom"),
+    ])
+    monkeypatch.setattr(iceberg, "run_maintenance", lambda *a, **k: report)
+    monkeypatch.setattr("cryptolake.core.clients.spark_session", lambda *a, **k: None)
+    host = build_plugin_manager(cryptolake_settings, autoload=False)
+    ctx = JobContext(kind="transform", name="maintenance.iceberg", settings=cryptolake_settings,
+                     host=host)
+    with pytest.raises(MaintenanceFailed, match=r"1 of 2 table\(s\): gold_audit.fact_price_hourly"):
+        IcebergMaintenance(MaintenanceConfig()).run(ctx)
+    assert [t.table for t in report.failed] == ["gold_audit.fact_price_hourly"]
+
+
+def test_the_dbt_audit_schema_is_maintained_too(cryptolake_settings: Settings,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from cryptolake.processing.maintenance import iceberg, list_tables
+
+    class Catalog:
+        def list_namespaces(self) -> list[tuple[str, ...]]:
+            return [("silver",), ("gold",), ("gold_audit",)]
+
+        def list_tables(self, ns: str) -> list[tuple[str, ...]]:
+            return [(ns, "t")]
+
+    monkeypatch.setattr("cryptolake.core.clients.load_catalog", lambda settings: Catalog())
+    cfg = MaintenanceConfig()
+    assert "gold_audit" in cfg.audit_namespaces
+    assert iceberg.AUDIT_SCHEMA == __import__("cryptolake.processing.dbt", fromlist=["x"]).AUDIT_SCHEMA
+    tables = list_tables(cryptolake_settings, cfg.namespaces, extra=cfg.audit_namespaces)
+    assert tables == ["gold.t", "gold_audit.t", "silver.t"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cryptolake.processing.maintenance.iceberg import (
     IcebergMaintenance,
     MaintenanceConfig,
+    MaintenanceFailed,
     MaintenanceReport,
     TableReport,
     TableStats,
@@ -15,6 +16,7 @@ from cryptolake.processing.maintenance.iceberg import (
 __all__ = [
     "IcebergMaintenance",
     "MaintenanceConfig",
+    "MaintenanceFailed",
     "MaintenanceReport",
     "TableReport",
     "TableStats",

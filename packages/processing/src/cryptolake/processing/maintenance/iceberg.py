@@ -29,13 +29,16 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, Field
 
 from cryptolake.core import JobContext, JobResult
-from cryptolake.core.errors import ConfigError
+from cryptolake.core.errors import ConfigError, TerminalError
 from cryptolake.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+
+#: The dbt audit schema (``cryptolake.processing.dbt.AUDIT_SCHEMA``), without importing dbt.
+AUDIT_SCHEMA = "gold_audit"
 
 
 class MaintenanceConfig(BaseModel):
@@ -45,6 +48,11 @@ class MaintenanceConfig(BaseModel):
     )
     namespaces: list[str] | None = Field(
         None, description="namespaces scanned when no table is named (default: the settings')"
+    )
+    audit_namespaces: list[str] = Field(
+        default_factory=lambda: [AUDIT_SCHEMA],
+        description="write-audit-publish staging namespaces also maintained when no table is "
+        "named (dbt's audit schema: every Gold build adds snapshots there)",
     )
     compact: bool = True
     target_file_size_mb: int = Field(128, ge=1)
@@ -96,8 +104,14 @@ class MaintenanceReport:
                 out[f"{k}_after"] = out.get(f"{k}_after", 0) + getattr(t.after, k)
         return out
 
+    @property
+    def failed(self) -> list[TableReport]:
+        """The tables whose maintenance failed."""
+        return [t for t in self.tables if t.error]
+
     def as_dict(self) -> dict[str, Any]:
-        return {"tables": [asdict(t) for t in self.tables], "totals": self.totals()}
+        return {"tables": [asdict(t) for t in self.tables], "totals": self.totals(),
+                "failed": [t.table for t in self.failed]}
 
     def render(self) -> str:
         """A plain-text table: one line per table, files and bytes before → after."""
@@ -120,12 +134,15 @@ class MaintenanceReport:
         return "\n".join(lines)
 
 
-def list_tables(settings: Settings, namespaces: list[str] | None = None) -> list[str]:
-    """Every ``namespace.table`` of the lakehouse namespaces that exists in the catalog."""
+def list_tables(
+    settings: Settings, namespaces: list[str] | None = None, *, extra: list[str] | None = None
+) -> list[str]:
+    """Every ``namespace.table`` of the lakehouse namespaces (plus ``extra`` ones, such as the dbt
+    audit schema) that exists in the catalog. Views are not tables and are left out."""
     from cryptolake.core.clients import load_catalog
 
     catalog = load_catalog(settings)
-    wanted = namespaces or settings.lakehouse.namespaces
+    wanted = list(dict.fromkeys([*(namespaces or settings.lakehouse.namespaces), *(extra or [])]))
     existing = {".".join(ns) for ns in catalog.list_namespaces()}
     out: list[str] = []
     for ns in wanted:
@@ -267,7 +284,9 @@ def run_maintenance(
 
     settings = settings or get_settings()
     config = config or MaintenanceConfig()
-    names = list(tables or config.tables) or list_tables(settings, config.namespaces)
+    names = list(tables or config.tables) or list_tables(
+        settings, config.namespaces, extra=config.audit_namespaces
+    )
     bad = [t for t in names if t.count(".") != 1]
     if bad:
         raise ConfigError(f"maintenance: table names must read 'namespace.table', got {bad}")
@@ -308,8 +327,19 @@ class IcebergMaintenance:
                     "ORDER BY committed_at DESC LIMIT 1"
                 ).first()
                 result.snapshot_ids[t.table] = int(snap[0]) if snap else None
-        failed = [t.table for t in report.tables if t.error]
-        if failed:
-            result.details["failed_tables"] = failed
         log.info("maintenance: %s", totals)
+        if report.failed:  # every table was tried; a failure fails the job, visibly
+            raise MaintenanceFailed(report)
         return result
+
+
+class MaintenanceFailed(TerminalError):
+    """Maintenance of one or more tables failed (the others were maintained)."""
+
+    def __init__(self, report: MaintenanceReport) -> None:
+        self.report = report
+        failed = report.failed
+        super().__init__(
+            f"maintenance failed for {len(failed)} of {len(report.tables)} table(s): "
+            + "; ".join(f"{t.table}: {t.error}" for t in failed)
+        )

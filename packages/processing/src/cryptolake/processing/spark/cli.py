@@ -67,6 +67,10 @@ def maintenance_run(
 
     report = run_maintenance(tables=tables or None)
     typer.echo(report.render())
+    if report.failed:  # a table that failed is not a success
+        typer.echo(f"maintenance failed for {len(report.failed)} table(s): "
+                   + ", ".join(t.table for t in report.failed), err=True)
+        raise typer.Exit(1)
 
 
 def register(commands: Any) -> None:
