@@ -96,6 +96,26 @@ class BinanceLive:
         return tally.result(writer, kafka)
 
 
+def incremental_start(
+    writer: Any, symbol: str, interval: str, end: datetime, lookback_days: float
+) -> datetime:
+    """Where an incremental klines run starts: right after the newest **closed** candle stored.
+
+    The newest stored candle may still have been open when it was fetched (REST returns the
+    current, unfinished candle too, and the websocket stores in-progress updates); starting
+    after it would never fetch its closed version. So the run starts at the first candle after
+    the newest closed one, refetching every candle stored open since — an unchanged candle is
+    not stored twice (Bronze adds a row only for a new (key, payload hash)). Only open candles
+    stored: from the newest of them. Nothing stored: ``lookback_days`` before ``end``.
+    """
+    step = timedelta(milliseconds=parse.INTERVAL_MS[interval])
+    closed = writer.last_time(parse.KLINES, symbol=symbol, interval=interval, is_closed=True)
+    if closed is not None:
+        return closed + step
+    last = writer.last_time(parse.KLINES, symbol=symbol, interval=interval)  # open ones only
+    return last if last is not None else end - timedelta(days=lookback_days)
+
+
 class BinanceKlines:
     """REST backfill of klines (1m, 1h, 1d) for a window, straight into ``bronze.binance_klines``.
 
@@ -118,12 +138,7 @@ class BinanceKlines:
                 if ctx.start is not None:
                     start = ctx.start
                 else:
-                    last = writer.last_time(parse.KLINES, symbol=symbol, interval=interval)
-                    start = (
-                        last + timedelta(milliseconds=parse.INTERVAL_MS[interval])
-                        if last
-                        else end - timedelta(days=cfg.lookback_days)
-                    )
+                    start = incremental_start(writer, symbol, interval, end, cfg.lookback_days)
                 windows[f"{symbol}/{interval}"] = [start.isoformat(), end.isoformat()]
                 ctx.report(n, len(pairs), f"{symbol} {interval} from {start:%Y-%m-%d %H:%M}")
                 end_ms = dt_to_ms(end) - 1
