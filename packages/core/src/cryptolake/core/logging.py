@@ -63,10 +63,49 @@ class TextFormatter(logging.Formatter):
         return base
 
 
-def configure(level: str = "INFO", fmt: str = "auto") -> None:
-    """Install the CryptoLake handler on the root logger (idempotent)."""
+REDACTED = "***"
+
+
+class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that writes ``***`` for every secret value in a formatted record
+    (message, arguments and traceback alike)."""
+
+    def __init__(self, stream: Any, secrets: list[str]) -> None:
+        super().__init__(stream)
+        # longest first, so a secret containing another is masked whole
+        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record), self.secrets)
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    from urllib.parse import quote
+
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+        encoded = quote(secret, safe="")
+        if encoded != secret:
+            text = text.replace(encoded, REDACTED)  # as it appears in a URL
+    return text
+
+
+def _settings_secrets() -> list[str]:
+    try:
+        from cryptolake.core.settings import get_settings
+
+        return get_settings().secret_values()
+    except Exception:  # - logging must come up even with broken settings
+        return []
+
+
+def configure(level: str = "INFO", fmt: str = "auto", secrets: list[str] | None = None) -> None:
+    """Install the CryptoLake handler on the root logger (idempotent).
+
+    Every secret of the settings (or ``secrets``) is written as ``***``.
+    """
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
-    handler = logging.StreamHandler(sys.stderr)
+    handler = RedactingHandler(sys.stderr, _settings_secrets() if secrets is None else secrets)
     handler.addFilter(_ContextFilter())
     handler.setFormatter(
         JsonFormatter() if use_json else TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")

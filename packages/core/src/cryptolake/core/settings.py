@@ -74,6 +74,9 @@ class KafkaSettings(BaseModel):
     controller_port: int = 19093
     topic_prefix: str = ""
     version: str = "4.4.0"
+    replication_factor: int = Field(
+        1, ge=1, description="replication factor of the topics CryptoLake creates (3 on a cluster)"
+    )
     heap: str = "512M"
     java_home: Path | None = Field(None, description="JDK 17+ for Kafka; default: auto-detect")
 
@@ -104,6 +107,17 @@ class SparkSettings(BaseModel):
         "4.1.1", description="spark-sql-kafka-0-10 version (the newest 4.1.x complete on Maven Central)"
     )
     postgres_jdbc_version: str = "42.7.8"
+    driver_host: str = Field(
+        "127.0.0.1", description="spark.driver.host: the address executors reach the driver on"
+    )
+    driver_bind_address: str = Field(
+        "127.0.0.1", description="spark.driver.bindAddress: the interface the driver listens on"
+    )
+    checkpoint_root: str | None = Field(
+        None,
+        description="where stream checkpoints live: a directory or an s3a:// URI "
+        "(default $CRYPTOLAKE_HOME/data/spark-checkpoints)",
+    )
 
 
 class CoinGeckoSettings(BaseModel):
@@ -168,11 +182,28 @@ class Settings(BaseSettings):
 
     @property
     def postgres_dsn(self) -> str:
+        """The SQLAlchemy URL of the catalog database; user, password and database are
+        percent-encoded, so ``@``, ``/``, ``:`` or ``%`` in them cannot break it."""
+        from urllib.parse import quote
+
         pg = self.postgres
         return (
-            f"postgresql+psycopg2://{pg.user}:{pg.password.get_secret_value()}"
-            f"@{pg.host}:{pg.port}/{pg.database}"
+            f"postgresql+psycopg2://{quote(pg.user, safe='')}:"
+            f"{quote(pg.password.get_secret_value(), safe='')}"
+            f"@{pg.host}:{pg.port}/{quote(pg.database, safe='')}"
         )
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds (for redacting logs), placeholders excluded."""
+        out = []
+        for section in (self.postgres, self.s3, self.coingecko, self.redis):
+            for name in type(section).model_fields:
+                value = getattr(section, name)
+                if isinstance(value, SecretStr):
+                    text = value.get_secret_value()
+                    if text and text not in PLACEHOLDER_SECRETS:
+                        out.append(text)
+        return out
 
 
 @lru_cache(maxsize=1)

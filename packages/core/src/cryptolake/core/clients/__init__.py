@@ -20,12 +20,18 @@ from cryptolake.core.clients.kafka import (
     topic_name,
 )
 from cryptolake.core.clients.s3 import ensure_bucket, fileio_properties, s3_client
-from cryptolake.core.clients.spark import spark_conf, spark_jars, spark_session
+from cryptolake.core.clients.spark import (
+    checkpoint_location,
+    spark_conf,
+    spark_jars,
+    spark_session,
+)
 from cryptolake.core.clients.trino import connect, query
 
 __all__ = [
     "admin_config",
     "catalog_properties",
+    "checkpoint_location",
     "connect",
     "consumer_config",
     "delete_topics",

@@ -82,7 +82,12 @@ def ensure_topics(
         return []
     futures = admin.create_topics(
         [
-            NewTopic(t, num_partitions=partitions, replication_factor=1, config=config or {})
+            NewTopic(
+                t,
+                num_partitions=partitions,
+                replication_factor=(settings or get_settings()).kafka.replication_factor,
+                config=config or {},
+            )
             for t in missing
         ],
         operation_timeout=timeout,

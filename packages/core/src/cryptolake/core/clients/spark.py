@@ -15,6 +15,10 @@ from cryptolake.core.errors import ServiceError
 from cryptolake.core.settings import Settings, get_settings
 
 
+#: Configuration keys whose values Spark masks (UI, event log, EXPLAIN, errors).
+REDACTION_REGEX = r"(?i)secret|password|token|access[.\-]?key|credential"
+
+
 def spark_jars(settings: Settings | None = None) -> list[Path]:
     s = settings or get_settings()
     jar_dir = s.home / "opt" / "spark-jars"
@@ -37,8 +41,11 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.master": s.spark.master,
         "spark.driver.memory": s.spark.driver_memory,
         "spark.sql.shuffle.partitions": str(s.spark.shuffle_partitions),
-        "spark.driver.host": "127.0.0.1",
-        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.driver.host": s.spark.driver_host,
+        "spark.driver.bindAddress": s.spark.driver_bind_address,
+        # Spark shows its configuration in the UI, event logs and errors: mask every credential
+        "spark.redaction.regex": REDACTION_REGEX,
+        "spark.sql.redaction.options.regex": REDACTION_REGEX,
         "spark.ui.enabled": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
@@ -56,7 +63,24 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         f"{cat}.s3.access-key-id": s.s3.access_key,
         f"{cat}.s3.secret-access-key": s.s3.secret_key.get_secret_value(),
         f"{cat}.client.region": s.s3.region,
+        # S3A, for checkpoints on S3 (CRYPTOLAKE_SPARK__CHECKPOINT_ROOT=s3a://…)
+        "spark.hadoop.fs.s3a.endpoint": s.s3.endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": s.s3.region,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.access.key": s.s3.access_key,
+        "spark.hadoop.fs.s3a.secret.key": s.s3.secret_key.get_secret_value(),
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
+            s.s3.endpoint.startswith("https")
+        ).lower(),
     }
+
+
+def checkpoint_location(name: str, settings: Settings | None = None) -> str:
+    """Where the stream ``name`` keeps its checkpoint: under ``spark.checkpoint_root`` (a
+    directory or an ``s3a://`` URI), by default ``$CRYPTOLAKE_HOME/data/spark-checkpoints``."""
+    s = settings or get_settings()
+    root = s.spark.checkpoint_root or str(s.home / "data" / "spark-checkpoints")
+    return f"{root.rstrip('/')}/{name}"
 
 
 def spark_session(
@@ -68,7 +92,7 @@ def spark_session(
     from pyspark.sql import SparkSession
 
     s = settings or get_settings()
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("SPARK_LOCAL_IP", s.spark.driver_bind_address)
     conf = spark_conf(s)
     conf["spark.jars"] = ",".join(str(p) for p in spark_jars(s))
     conf.update(extra_conf or {})

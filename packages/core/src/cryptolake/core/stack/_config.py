@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +22,21 @@ def kafka_port(settings: Settings) -> int:
 
 def kafka_host(settings: Settings) -> str:
     return settings.kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)[0]
+
+
+def write_private(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` readable by its owner only (0600 from the first byte).
+
+    The file is written next to ``path`` and renamed over it, so no reader ever sees it with
+    wider permissions or half written; used for every file that holds a secret.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    os.chmod(tmp, 0o600)  # whatever the umask
+    os.replace(tmp, path)
 
 
 def properties(values: Mapping[str, object]) -> str:

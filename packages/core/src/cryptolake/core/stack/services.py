@@ -162,7 +162,9 @@ class Postgres(Service):
         if not (data / "PG_VERSION").exists():
             data.mkdir(parents=True, exist_ok=True)
             pwfile = data.parent / ".postgres-pw"
-            pwfile.write_text(self.settings.postgres.password.get_secret_value() + "\n")
+            _config.write_private(
+                pwfile, self.settings.postgres.password.get_secret_value() + "\n"
+            )
             try:
                 if user is not None:
                     _system.grant_traverse(data, user)
@@ -261,7 +263,7 @@ class Redis(Service):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         etc = self.layout.etc(self.name)
         etc.mkdir(parents=True, exist_ok=True)
-        (etc / "redis.conf").write_text(_config.redis_conf(self.settings, self.data_dir))
+        _config.write_private(etc / "redis.conf", _config.redis_conf(self.settings, self.data_dir))
 
     def launch(self) -> Launch:
         b = self.binary()
@@ -338,8 +340,7 @@ class S3Proxy(JavaService):
         etc = self.layout.etc(self.name)
         etc.mkdir(parents=True, exist_ok=True)
         props = etc / "s3proxy.properties"
-        props.write_text(_config.s3proxy_properties(self.settings, self.data_dir))
-        props.chmod(0o600)
+        _config.write_private(props, _config.s3proxy_properties(self.settings, self.data_dir))
 
     def launch(self) -> Launch:
         java = self.java()
@@ -577,8 +578,7 @@ class Trino(JavaService):
                 old.unlink()
         for name, content in files.items():
             path = etc / name
-            path.write_text(content)
-            path.chmod(0o600)
+            _config.write_private(path, content)
 
     def launch(self) -> Launch:
         java = self.java()
