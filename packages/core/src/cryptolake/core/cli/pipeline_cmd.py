@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 import typer
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.table import Table
 
 from cryptolake.core.cli._run import parse_time
@@ -29,21 +30,41 @@ app = typer.Typer(help="Run the pipelines and inspect their runs.", no_args_is_h
 console = Console(stderr=True, soft_wrap=True)
 
 
-def _steps_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("#", "step", "status", "rows in", "rows out", "rejected", "seconds", "gate", "error")
+_STATUS = {"succeeded": ("green", "ok"), "failed": ("red", "FAILED"), "skipped": ("yellow", "skipped"),
+           "running": ("cyan", "running")}
+
+
+def _steps_table(rows: list[dict[str, Any]]) -> Group:
+    """The steps of a run, in 78 columns: the table, then one line per error beneath it.
+
+    Readable in an 80-column terminal and in CI logs (no cut names like "transf…"): numbers are
+    right-aligned with thousands separators, a step's name is kept whole, errors are not squeezed
+    into a column.
+    """
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table.add_column("step", no_wrap=True, min_width=24)
+    table.add_column("status", no_wrap=True)
+    for name, width in (("in", 10), ("out", 10), ("rej", 7), ("secs", 6)):
+        table.add_column(name, justify="right", no_wrap=True, max_width=width)
+    table.add_column("gate", no_wrap=True)
+    errors: list[str] = []
     for r in rows:
         if r["step"] == "*":
             continue
         seconds = (
             (r["ended_at"] - r["started_at"]).total_seconds() if r.get("ended_at") else 0.0
         )
-        colour = {"succeeded": "green", "failed": "red", "skipped": "yellow"}.get(r["status"], "")
+        colour, word = _STATUS.get(r["status"], ("", r["status"]))
+        # "<family>:<name>": plugin names are unique across families, so the name alone says it
+        label = f"{r['step_index'] + 1:>2} {r['step'].partition(':')[2] or r['step']}"
         table.add_row(
-            str(r["step_index"]), r["step"], f"[{colour}]{r['status']}[/]",
+            label, f"[{colour}]{word}[/]" if colour else word,
             f"{r['rows_in'] or 0:,}", f"{r['rows_out'] or 0:,}", f"{r['rejected'] or 0:,}",
-            f"{seconds:.1f}", r["gate"] or "", (r["error"] or "")[:80],
+            f"{seconds:.1f}", r["gate"] or "-",
         )
-    return table
+        if r.get("error"):
+            errors.append(f"[red]step {r['step_index'] + 1} error:[/] {r['error']}")
+    return Group(table, *errors)
 
 
 @app.command("run")
@@ -140,14 +161,24 @@ def status(
     if as_json:
         typer.echo(json.dumps(runs, default=str, indent=2))
         return
-    table = Table("run id", "pipeline", "source", "window", "via", "status", "started", "seconds", "error")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    table.add_column("run id", no_wrap=True)
+    for name in ("pipeline", "source", "status", "started (UTC)"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("secs", justify="right", no_wrap=True)
+    table.add_column("window", overflow="fold")
+    errors: list[str] = []
     for r in runs:
-        window = f"{r['window_start'] or '-'} .. {r['window_end'] or '-'}"
+        window = (f"{r['window_start']:%Y-%m-%d %H:%M}..{r['window_end']:%Y-%m-%d %H:%M}"
+                  if r["window_start"] and r["window_end"] else "undated")
         secs = (r["ended_at"] - r["started_at"]).total_seconds() if r.get("ended_at") else 0
-        table.add_row(r["run_id"], r["pipeline"], r["source"] or "", window, r["via"] or "",
-                      r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}", f"{secs:.0f}",
-                      (r["error"] or "")[:60])
-    Console().print(table)
+        colour, word = _STATUS.get(r["status"], ("", r["status"]))
+        table.add_row(r["run_id"], r["pipeline"], r["source"] or "-",
+                      f"[{colour}]{word}[/]" if colour else word,
+                      f"{r['started_at']:%m-%d %H:%M:%S}", f"{secs:.0f}", window)
+        if r.get("error"):
+            errors.append(f"[red]{r['run_id']} error:[/] {r['error']}")
+    Console().print(Group(table, *errors))
 
 
 def worker(
