@@ -104,7 +104,7 @@ def _write(service: str, settings: Settings, ns: str, token: str) -> None:
     elif service == "redis":
         import redis
 
-        redis.Redis(port=settings.redis.port).set(f"test:{ns}", token)
+        redis.Redis.from_url(settings.redis_url()).set(f"test:{ns}", token)
     elif service == "kafka":
         from confluent_kafka import Producer
 
@@ -125,7 +125,7 @@ def _read(service: str, settings: Settings, ns: str) -> list[str]:
     if service == "redis":
         import redis
 
-        value: Any = redis.Redis(port=settings.redis.port).get(f"test:{ns}")
+        value: Any = redis.Redis.from_url(settings.redis_url()).get(f"test:{ns}")
         return [value.decode()] if value else []
     if service == "kafka":
         from confluent_kafka import Consumer

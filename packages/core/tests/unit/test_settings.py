@@ -28,6 +28,9 @@ def test_placeholder_secrets_refused_outside_local_mode(monkeypatch: pytest.Monk
         Settings()
     monkeypatch.setenv("CRYPTOLAKE_POSTGRES__PASSWORD", "s3cr3t-pg")
     monkeypatch.setenv("CRYPTOLAKE_S3__SECRET_KEY", "s3cr3t-s3")
+    with pytest.raises(ConfigError, match="CRYPTOLAKE_REDIS__PASSWORD"):
+        Settings()
+    monkeypatch.setenv("CRYPTOLAKE_REDIS__PASSWORD", "s3cr3t-redis")
     assert Settings().mode == "production"
 
 

@@ -18,7 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cryptolake.core.errors import ConfigError
 
-PLACEHOLDER_SECRETS = frozenset({"cryptolake", "cryptolake-secret", "changeme"})
+PLACEHOLDER_SECRETS = frozenset({"cryptolake", "cryptolake-secret", "cryptolake-redis", "changeme"})
 
 
 def default_home() -> Path:
@@ -55,6 +55,10 @@ class PostgresSettings(BaseModel):
 class RedisSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 16379
+    password: SecretStr = Field(
+        SecretStr("cryptolake-redis"),
+        description="Redis password (requirepass); every client — Celery, caches, tests — uses it",
+    )
     server_bin: str = Field("redis-server", description="redis-server executable (name or path)")
 
 
@@ -84,6 +88,13 @@ class KafkaSettings(BaseModel):
 class TrinoSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 18080
+    bind_host: str = Field(
+        "127.0.0.1", description="interface the local Trino listens on (node.bind-ip)"
+    )
+    expose_without_auth: bool = Field(
+        False,
+        description="allow a non-loopback bind_host although the local Trino has no authentication",
+    )
     user: str = "cryptolake"
     heap: str = "3G"
     version: str = "476"
@@ -173,6 +184,7 @@ class Settings(BaseSettings):
         for name, secret in (
             ("CRYPTOLAKE_POSTGRES__PASSWORD", self.postgres.password),
             ("CRYPTOLAKE_S3__SECRET_KEY", self.s3.secret_key),
+            ("CRYPTOLAKE_REDIS__PASSWORD", self.redis.password),
         ):
             if secret.get_secret_value() in PLACEHOLDER_SECRETS:
                 raise ConfigError(
@@ -192,6 +204,13 @@ class Settings(BaseSettings):
             f"{quote(pg.password.get_secret_value(), safe='')}"
             f"@{pg.host}:{pg.port}/{quote(pg.database, safe='')}"
         )
+
+    def redis_url(self, db: int = 0) -> str:
+        """``redis://:<password>@host:port/<db>`` (the password percent-encoded)."""
+        from urllib.parse import quote
+
+        r = self.redis
+        return f"redis://:{quote(r.password.get_secret_value(), safe='')}@{r.host}:{r.port}/{db}"
 
     def secret_values(self) -> list[str]:
         """Every secret this process holds (for redacting logs), placeholders excluded."""

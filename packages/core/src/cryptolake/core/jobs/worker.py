@@ -54,9 +54,8 @@ LIGHT_QUEUE = "cryptolake.light"
 
 def make_app(settings: Settings | None = None) -> Celery:
     s = settings or get_settings()
-    base = f"redis://{s.redis.host}:{s.redis.port}"
     app = Celery(
-        "cryptolake", broker=f"{base}/{s.jobs.broker_db}", backend=f"{base}/{s.jobs.result_db}"
+        "cryptolake", broker=s.redis_url(s.jobs.broker_db), backend=s.redis_url(s.jobs.result_db)
     )
     app.conf.update(
         task_acks_late=True,

@@ -58,6 +58,7 @@ def redis_conf(settings: Settings, data_dir: Path) -> str:
             f"bind {r.host}",
             f"port {r.port}",
             "protected-mode yes",
+            f"requirepass {r.password.get_secret_value()}",
             "daemonize no",
             f"dir {data_dir}",
             "appendonly yes",
@@ -158,6 +159,17 @@ logger.cleaner.level = WARN
 """
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def trino_memory(heap: str) -> dict[str, str]:
     """Per-node query memory and headroom that fit in ``heap`` (per-node + headroom < heap)."""
     total_mb = heap_bytes(heap) // (1 << 20)
@@ -173,6 +185,14 @@ def trino_memory(heap: str) -> dict[str, str]:
 def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) -> dict[str, str]:
     """The files of Trino's ``etc/`` (relative name -> content)."""
     t, pg, s3 = settings.trino, settings.postgres, settings.s3
+    if not _loopback(t.bind_host) and not t.expose_without_auth:
+        from cryptolake.core.errors import ConfigError
+
+        raise ConfigError(
+            f"CRYPTOLAKE_TRINO__BIND_HOST={t.bind_host} would expose Trino, which has no "
+            "authentication here, beyond this machine; keep 127.0.0.1, or set "
+            "CRYPTOLAKE_TRINO__EXPOSE_WITHOUT_AUTH=true behind a firewall (see docs/deploy.md)"
+        )
     config = {
         "coordinator": "true",
         "node-scheduler.include-coordinator": "true",
@@ -223,6 +243,8 @@ def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) ->
                 "node.environment": "cryptolake",
                 "node.id": "cryptolake-1",
                 "node.data-dir": str(data_dir),
+                "node.bind-ip": t.bind_host,
+                "node.internal-address": t.host,
             }
         ),
         "config.properties": properties(config),

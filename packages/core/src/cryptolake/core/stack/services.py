@@ -275,9 +275,8 @@ class Redis(Service):
     def probe(self, timeout: float = 5.0) -> None:
         import redis
 
-        r = self.settings.redis
-        client = redis.Redis(
-            host=r.host, port=r.port, socket_timeout=timeout, socket_connect_timeout=timeout
+        client = redis.Redis.from_url(
+            self.settings.redis_url(), socket_timeout=timeout, socket_connect_timeout=timeout
         )
         try:
             token = uuid.uuid4().hex
