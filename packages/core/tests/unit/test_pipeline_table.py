@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from cryptolake.core.cli.pipeline_cmd import _steps_table
@@ -46,3 +48,34 @@ def test_every_name_and_status_is_whole_within_80_columns() -> None:
     assert "step 3 error: silver.ohlcv_1h:row_count failed: 0 rows" in text
     # the run row ("*") is not a step
     assert text.count(" ok ") == 2
+
+
+@pytest.mark.installed
+def test_pipeline_data_dir_reaches_the_replay_steps(tmp_path: Path) -> None:
+    from cryptolake.core.cli.pipeline_cmd import _with_data_dir
+    from cryptolake.core.manager import build_plugin_manager
+    from cryptolake.core.pipeline import daily_pipeline
+
+    host = build_plugin_manager()
+    steps = _with_data_dir(host, daily_pipeline(host, source="replay"), tmp_path, "replay")
+    ingest = [s for s in steps if s.kind == "ingest"]
+    assert ingest and all(s.config["data_dir"] == str(tmp_path.resolve()) for s in ingest)
+    assert all("data_dir" not in s.config for s in steps if s.kind != "ingest")
+
+
+@pytest.mark.installed
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "/no/such/dir"], "no such directory"),
+        (["--source", "live", "--data", "."], "needs --source replay"),
+    ],
+)
+def test_pipeline_data_dir_errors_are_one_line(args: list[str], message: str) -> None:
+    from typer.testing import CliRunner
+
+    from cryptolake.core.cli import build_app
+
+    out = CliRunner().invoke(build_app(), ["pipeline", "run", *args])
+    assert out.exit_code == 2
+    assert message in out.output and "Traceback" not in out.output

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -12,8 +14,8 @@ from rich.console import Console, Group
 from rich.table import Table
 
 from cryptolake.core.cli._run import parse_time
-from cryptolake.core.errors import CryptoLakeError
-from cryptolake.core.manager import build_plugin_manager
+from cryptolake.core.errors import ConfigError, CryptoLakeError
+from cryptolake.core.manager import PluginHost, build_plugin_manager
 from cryptolake.core.pipeline import (
     PipelineRun,
     Step,
@@ -76,6 +78,10 @@ def run(
     via_workers: bool = typer.Option(False, "--via-workers", help="Run the chain on the Celery workers."),
     force: bool = typer.Option(False, "--force", help="Run even if this window already succeeded."),
     timeout: float = typer.Option(3600, "--timeout", help="With --via-workers: seconds to wait."),
+    data: Path | None = typer.Option(
+        None, "--data", help="With --source replay: a directory of recorded files to replay "
+        "instead of the bundled sample (any layout the replay source reads, e.g. ../shared/data).",
+    ),
 ) -> None:
     """Run the whole chain and end with a summary table (per step: rows, duration, gate)."""
     host = build_plugin_manager()
@@ -88,6 +94,8 @@ def run(
         steps: list[Step] = (
             daily_pipeline(host, source=source) if pipeline == "daily" else maintenance_pipeline(host)
         )
+        if data is not None:
+            steps = _with_data_dir(host, steps, data, source)
     except CryptoLakeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -116,6 +124,20 @@ def run(
     final = [r for r in rows if r["step"] == "*"]
     if not final or final[-1]["status"] != "succeeded":
         raise typer.Exit(1)
+
+
+def _with_data_dir(host: PluginHost, steps: list[Step], data: Path, source: str) -> list[Step]:
+    """The replay steps read ``data`` (``data_dir`` in their config) instead of the sample."""
+    if source != "replay":
+        raise ConfigError(f"--data {data} needs --source replay (the live sources fetch from the network)")
+    if not data.expanduser().is_dir():
+        raise ConfigError(f"--data {data}: no such directory")
+    replay = {s.name for s in host.sources if "replay" in s.capabilities}
+    where = str(data.expanduser().resolve())
+    return [
+        replace(s, config={**s.config, "data_dir": where}) if s.kind == "ingest" and s.name in replay else s
+        for s in steps
+    ]
 
 
 def _run_on_workers(run_: PipelineRun, steps: list[Step], timeout: float) -> None:
