@@ -714,6 +714,104 @@ class Beat(CryptoLakeProcess):
             raise RuntimeError("beat has not written its schedule state yet")
 
 
+# ------------------------------------------------------------------------------------------ web
+class Web(Service):
+    """The Reflex web app (cryptolake-web) in production mode: frontend and backend on one port.
+
+    It runs from its own environment, ``$CRYPTOLAKE_HOME/web/venv`` with bun beside it, which
+    ``setup`` installs with ``scripts/bootstrap-web.sh`` (Reflex's ~40 packages stay out of the
+    lakehouse's venv). It talks to the ``api`` service over HTTP/WebSocket only, so it needs no
+    other service to start: without the API its pages show the unreachable banner. Its settings
+    are the ``CRYPTOLAKE_WEB__*`` variables, read by the web app itself (owner cryptolake-web).
+    """
+
+    name = "web"
+    #: a production start compiles the app and builds the frontend (cold: bun install too)
+    start_timeout = 300.0
+
+    @staticmethod
+    def _setting(key: str, default: str) -> str:
+        return os.environ.get(f"CRYPTOLAKE_WEB__{key}") or default
+
+    @property
+    def host(self) -> str:
+        return self._setting("HOST", "127.0.0.1")
+
+    def ports(self) -> list[int]:
+        return [int(self._setting("PORT", "13000"))]
+
+    @property
+    def venv_python(self) -> Path:
+        return self.layout.home / "web" / "venv" / "bin" / "python"
+
+    @property
+    def bun(self) -> Path:
+        return self.layout.home / "web" / "bun-1.4.4" / "bin" / "bun"
+
+    @staticmethod
+    def _bootstrap_script() -> Path | None:
+        # the checkout this core runs from (an editable install): scripts/bootstrap-web.sh
+        for parent in Path(__file__).resolve().parents:
+            script = parent / "scripts" / "bootstrap-web.sh"
+            if script.is_file():
+                return script
+        return None
+
+    def version(self) -> str:
+        return "Reflex 0.10.1 (cryptolake-web)" if self.venv_python.exists() else "not installed"
+
+    def install(self, report: Report) -> bool:
+        script = self._bootstrap_script()
+        if script is None:
+            if self.venv_python.exists() and self.bun.exists():
+                return False
+            raise ServiceError(
+                "web", "the web environment is not installed and no checkout was found",
+                "run scripts/bootstrap-web.sh from a CryptoLake checkout",
+            )
+        stamp = self.venv_python.parent.parent / ".cryptolake-stamp"
+        before = stamp.read_text() if stamp.exists() else ""
+        report("the web environment (Reflex, bun) via scripts/bootstrap-web.sh")
+        proc = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True,
+            env={**os.environ, "CRYPTOLAKE_HOME": str(self.layout.home)},
+        )
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            raise ServiceError("web", f"installing the web environment failed: {last}",
+                               f"run {script} and read its output")
+        return (stamp.read_text() if stamp.exists() else "") != before
+
+    def check_installed(self) -> None:
+        if not (self.venv_python.exists() and self.bun.exists()):
+            raise self._not_installed("the web environment (Reflex, bun)")
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def launch(self) -> Launch:
+        env = self._env()
+        env["CRYPTOLAKE_HOME"] = str(self.layout.home)
+        if not env.get("CRYPTOLAKE_WEB__API_URL"):
+            api_host = env.get("CRYPTOLAKE_API__HOST") or "127.0.0.1"
+            api_port = env.get("CRYPTOLAKE_API__PORT") or "18000"
+            env["CRYPTOLAKE_WEB__API_URL"] = f"http://{api_host}:{api_port}/graphql"
+        cmd = [str(self.venv_python), "-m", "cryptolake.web", "serve",
+               "--host", self.host, "--port", str(self.ports()[0])]
+        return Launch(cmd, self.data_dir, env)
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import urllib.request
+
+        base = f"http://{self.host}:{self.ports()[0]}"
+        with urllib.request.urlopen(f"{base}/ping", timeout=timeout) as r:
+            if b"pong" not in r.read():
+                raise RuntimeError("the web backend did not answer /ping")
+        with urllib.request.urlopen(f"{base}/", timeout=timeout) as r:
+            if r.status != 200 or b"<html" not in r.read(4096).lower():
+                raise RuntimeError("the web frontend did not serve its page")
+
+
 SERVICE_CLASSES: dict[str, type[Service]] = {
     "postgres": Postgres,
     "redis": Redis,
@@ -722,6 +820,7 @@ SERVICE_CLASSES: dict[str, type[Service]] = {
     "trino": Trino,
     "worker": Worker,
     "beat": Beat,
+    "web": Web,
 }
 #: The services the lakehouse itself needs (what the test fixtures start).
 INFRA_SERVICES = ("postgres", "redis", "s3", "kafka", "trino")
