@@ -7,11 +7,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cryptolake.core import PluginManifest, hookimpl
-from cryptolake.core.cli import app
-from cryptolake.core.cli.commands import CommandRegistry
+from cryptolake.core import CommandRegistry, PluginManifest, hookimpl
+from cryptolake.core.cli import build_app
 
 runner = CliRunner()
+app = build_app()
 
 
 def test_version() -> None:
@@ -68,10 +68,43 @@ def test_plugins_add_commands_to_existing_and_new_groups(make_plugin_host: Any) 
         typer.echo("sources")
 
     registry.add_core_group("ingest", ingest)
-    registry.load_plugins(make_plugin_host([Commands()]))
+    make_plugin_host([Commands()]).register_commands(registry)
     assert runner.invoke(root, ["ingest", "hello", "--name", "lake"]).stdout == "hello lake\n"
     assert runner.invoke(root, ["ingest", "list"]).stdout == "sources\n"
     assert runner.invoke(root, ["widgets", "count"]).stdout == "3 widgets\n"
+
+
+def test_the_app_is_built_from_the_host_and_plugin_commands_do_not_leak(
+    make_plugin_host: Any,
+) -> None:
+    class Hello:
+        CRYPTOLAKE_PLUGIN = PluginManifest(name="hello", version="1")
+
+        @hookimpl
+        def cryptolake_register_commands(self, commands: CommandRegistry) -> None:
+            commands.group("ingest").command("hello")(lambda: typer.echo("hi"))
+
+    with_plugin = build_app(make_plugin_host([Hello()]))
+    assert runner.invoke(with_plugin, ["ingest", "hello"]).stdout == "hi\n"
+    # the core's ingest group is copied per app: another app never sees that plugin's command
+    without = build_app(make_plugin_host([]))
+    assert runner.invoke(without, ["ingest", "hello"]).exit_code != 0
+    assert runner.invoke(without, ["ingest", "--help"]).exit_code == 0
+
+
+def test_a_plugin_whose_command_hook_raises_is_skipped(
+    make_plugin_host: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        CRYPTOLAKE_PLUGIN = PluginManifest(name="broken", version="1")
+
+        @hookimpl
+        def cryptolake_register_commands(self, commands: CommandRegistry) -> None:
+            raise ImportError("no module named heavy_thing")
+
+    built = build_app(make_plugin_host([Broken()]))
+    assert runner.invoke(built, ["--version"]).exit_code == 0
+    assert "plugin broken failed in cryptolake_register_commands" in caplog.text
 
 
 def test_bad_set_option_is_refused() -> None:

@@ -83,27 +83,77 @@ def test_gate_and_promotion_hooks(make_plugin_host: Any) -> None:
         CheckResult("row_count > 0", "silver.trades", "pass", 10),
         CheckResult("duplicate_count(symbol, agg_trade_id) = 0", "silver.trades", "fail", 3),
     ]
-    host.notify("cryptolake_quality_gate_failed", layer="silver", results=results)
-    host.notify("cryptolake_model_promoted", model="gbm", version="3", metrics={"mae": 0.5})
+    host.quality_gate_failed(layer="silver", results=results)
+    host.model_promoted(model="gbm", version="3", metrics={"mae": 0.5})
     assert rec.calls == [
         "gate:silver:['duplicate_count(symbol, agg_trade_id) = 0']",
         "promoted:gbm:3:0.5",
     ]
 
 
-def test_a_failing_lifecycle_hook_does_not_fail_the_job_unless_strict(
-    make_plugin_host: Any, caplog: pytest.LogCaptureFixture
+class Grumpy:
+    """A third-party plugin whose every lifecycle hook raises."""
+
+    CRYPTOLAKE_PLUGIN = PluginManifest(name="grumpy", version="1")
+
+    @hookimpl
+    def cryptolake_before_job(self, job: JobContext) -> None:
+        raise RuntimeError("grumpy before")
+
+    @hookimpl
+    def cryptolake_after_job(self, job: JobContext, result: JobResult) -> None:
+        raise RuntimeError("grumpy after")
+
+    @hookimpl
+    def cryptolake_batch_committed(
+        self, table: str, snapshot_id: int | None, rows: int, source: str
+    ) -> None:
+        raise RuntimeError("grumpy committed")
+
+    @hookimpl
+    def cryptolake_on_job_error(self, job: JobContext, error: BaseException) -> None:
+        raise RuntimeError("grumpy error")
+
+    @hookimpl
+    def cryptolake_quality_gate_failed(self, layer: str, results: Any) -> None:
+        raise RuntimeError("grumpy gate")
+
+    @hookimpl
+    def cryptolake_model_promoted(self, model: str, version: str, metrics: Any) -> None:
+        raise RuntimeError("grumpy promoted")
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_raising_lifecycle_hook_is_logged_and_the_job_still_succeeds(
+    make_plugin_host: Any, caplog: pytest.LogCaptureFixture, strict: bool
 ) -> None:
-    class Grumpy:
-        CRYPTOLAKE_PLUGIN = PluginManifest(name="grumpy", version="1")
+    """Every lifecycle hook — ``batch_committed`` from ``ctx.committed`` included — is isolated:
+    the raising plugin is logged by name, the other plugins still hear of the event, and the
+    commit and the job stand. Strict mode (for load errors) does not change that."""
+    rec = Recorder()
+    host = make_plugin_host([rec, Grumpy()], strict=strict)
 
-        @hookimpl
-        def cryptolake_before_job(self, job: JobContext) -> None:
-            raise RuntimeError("grumpy plugin")
+    def body(ctx: JobContext) -> JobResult:
+        ctx.committed("bronze.demo", 42, 5)
+        return JobResult(rows_out=5)
 
-    lenient = make_plugin_host([Grumpy()], strict=False)
-    assert run_job(_ctx(lenient), lambda ctx: JobResult(rows_out=1)).rows_out == 1
-    assert "grumpy" in caplog.text
-    strict = make_plugin_host([Grumpy()], strict=True)
-    with pytest.raises(RuntimeError, match="grumpy plugin"):
-        run_job(_ctx(strict), lambda ctx: JobResult())
+    assert run_job(_ctx(host), body).rows_out == 5
+    host.quality_gate_failed(layer="silver", results=[])
+    host.model_promoted(model="gbm", version="3", metrics={"mae": 0.5})
+    assert rec.calls == [
+        "before:demo.ticks",
+        "committed:bronze.demo:42:5:demo.ticks",
+        "after:demo.ticks:5",
+        "gate:silver:[]",
+        "promoted:gbm:3:0.5",
+    ]
+    for hook in ("before_job", "batch_committed", "after_job", "quality_gate_failed",
+                 "model_promoted"):
+        assert f"plugin grumpy failed in cryptolake_{hook}" in caplog.text
+
+    def failing(ctx: JobContext) -> JobResult:
+        raise ValueError("bad row 7")
+
+    with pytest.raises(ValueError, match="bad row 7"):  # the job's own error, not the plugin's
+        run_job(_ctx(host), failing)
+    assert "plugin grumpy failed in cryptolake_on_job_error" in caplog.text

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -123,7 +124,57 @@ def test_firstresult_hook_stops_at_first_answer(make_plugin_host: Any) -> None:
             return min(candidates, key=lambda c: c["mae"])["name"]
 
     host = make_plugin_host([Claims(), Declines()])
-    assert host.hook.cryptolake_detect_layout(path="x.csv", head=b"a,b\n1,2") == "csv-demo"
-    assert host.hook.cryptolake_detect_layout(path="x.bin", head=b"\x00") is None
+    assert host.detect_layout(path=Path("x.csv"), head=b"a,b\n1,2") == "csv-demo"
+    assert host.detect_layout(path=Path("x.bin"), head=b"\x00") is None
     cands = [{"name": "gbm", "mae": 2.0}, {"name": "rf", "mae": 1.5}]
-    assert host.hook.cryptolake_select_champion(target="return_1h", candidates=cands) == "rf"
+    assert host.select_champion(target="return_1h", candidates=cands) == "rf"
+    assert make_plugin_host([Claims()]).select_champion(target="t", candidates=cands) is None
+
+
+def test_a_raising_firstresult_hook_is_skipped_not_fatal(
+    make_plugin_host: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        CRYPTOLAKE_PLUGIN = PluginManifest(name="broken", version="1")
+
+        @hookimpl(tryfirst=True)
+        def cryptolake_detect_layout(self, path: Any, head: bytes) -> str | None:
+            raise UnicodeDecodeError("utf-8", head, 0, 1, "not text")
+
+    class Claims:
+        CRYPTOLAKE_PLUGIN = PluginManifest(name="claims", version="1")
+
+        @hookimpl
+        def cryptolake_detect_layout(self, path: Any, head: bytes) -> str | None:
+            return "csv-demo"
+
+    host = make_plugin_host([Claims(), Broken()], strict=True)
+    assert host.detect_layout(path=Path("x.csv"), head=b"\xff") == "csv-demo"
+    assert "plugin broken failed in cryptolake_detect_layout" in caplog.text
+
+
+@pytest.mark.parametrize("option", ["wrapper", "hookwrapper"])
+def test_wrapper_implementations_are_refused_at_registration(
+    make_plugin_host: Any, option: str
+) -> None:
+    class Wraps:
+        CRYPTOLAKE_PLUGIN = PluginManifest(name="wraps", version="1")
+
+        @hookimpl(**{option: True})
+        def cryptolake_before_job(self, job: Any) -> Any:
+            return (yield)
+
+    host = make_plugin_host([Wraps()], strict=False)
+    assert host.plugins["wraps"].status == "error"
+    assert "wrapper" in (host.plugins["wraps"].error or "")
+    assert host.pm.get_plugin("wraps") is None  # not left half-registered
+    with pytest.raises(PluginError, match="wrappers are not supported"):
+        make_plugin_host([Wraps()], strict=True)
+
+
+def test_the_raw_hook_relay_and_notify_are_deprecated(make_plugin_host: Any) -> None:
+    host = make_plugin_host([])
+    with pytest.warns(DeprecationWarning, match="typed methods"):
+        host.hook  # noqa: B018
+    with pytest.warns(DeprecationWarning, match="typed method"):
+        host.notify("cryptolake_before_job", job=None)

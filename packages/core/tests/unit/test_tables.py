@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from cryptolake.core import ConfigError
+from cryptolake.core import ConfigError, PluginError, PluginManifest, SourcePlugin, hookimpl
 from cryptolake.core.tables import (
+    CORE_OWNER,
     Column,
     PartitionField,
     TableContract,
+    TableRegistry,
     all_contracts,
     get_contract,
 )
@@ -43,3 +47,57 @@ def test_bad_contracts_are_refused() -> None:
         TableContract("t", "x", (Column("a", "long"),), partition_by=(PartitionField("nope"),))
     with pytest.raises(ConfigError, match="no table contract for 'gold.nothing'"):
         get_contract("gold.nothing")
+
+
+DEMO = TableContract("bronze", "demo_ticks", (Column("id", "long", required=True),), key=("id",))
+
+
+class DeclaresTables:
+    CRYPTOLAKE_PLUGIN = PluginManifest(name="demo", version="1")
+
+    def __init__(self, *contracts: TableContract) -> None:
+        self.contracts = contracts
+
+    @hookimpl
+    def cryptolake_register_tables(self, tables: TableRegistry) -> None:
+        for c in self.contracts:
+            tables.add(c)
+
+    @hookimpl
+    def cryptolake_register_sources(self, registry: Any) -> None:
+        registry.add(SourcePlugin(name="demo.ticks", implementation="x:y",
+                                  bronze_tables=("bronze.demo_ticks",)))
+
+
+def test_importing_the_layers_registers_nothing() -> None:
+    """No registry is filled at import: the layers' modules only define constants."""
+    from cryptolake.core.tables import bronze, silver
+
+    assert bronze.BINANCE_KLINES in bronze.CONTRACTS
+    assert set(all_contracts()) == {c.identifier for c in (*bronze.CONTRACTS, *silver.CONTRACTS)} | {
+        "ops.pipeline_runs", "ops.dq_results", "ops.alerts"}
+
+
+def test_a_plugin_declares_its_tables_through_the_hook(make_plugin_host: Any) -> None:
+    host = make_plugin_host([DeclaresTables(DEMO)])
+    assert host.tables.get("bronze.demo_ticks") is DEMO
+    assert host.tables.owner("bronze.demo_ticks") == "demo"
+    assert host.tables.owner("bronze.binance_klines") == CORE_OWNER
+    assert host.tables.of_plugin("demo") == [DEMO]
+    assert [p.tables for p in host.listing() if p.name == "demo"] == [["bronze.demo_ticks"]]
+    # a plugin's table is the host's business only: the core's own list is unchanged
+    assert "bronze.demo_ticks" not in all_contracts()
+    # another host does not see it
+    assert "bronze.demo_ticks" not in make_plugin_host([]).tables
+
+
+def test_a_conflicting_or_misplaced_table_drops_the_plugin(make_plugin_host: Any) -> None:
+    clash = TableContract("bronze", "binance_klines", (Column("x", "long"),))
+    host = make_plugin_host([DeclaresTables(clash)], strict=False)
+    assert "demo.ticks" not in host.sources  # the plugin registers nothing else
+    assert host.plugins["demo"].status == "error"
+    assert "already declared by 'cryptolake-core'" in (host.plugins["demo"].error or "")
+    assert host.tables.get("bronze.binance_klines") == get_contract("bronze.binance_klines")
+    ops = TableContract("ops", "mine", (Column("x", "long"),))
+    with pytest.raises(PluginError, match="may declare tables in bronze, gold, ml, silver only"):
+        make_plugin_host([DeclaresTables(ops)], strict=True).load_registries()

@@ -98,7 +98,7 @@ def test_commands_are_registered() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from cryptolake.core.cli.commands import CommandRegistry
+    from cryptolake.core import CommandRegistry
     from cryptolake.processing import dbt_plugin
     from cryptolake.processing.quality import plugin
 

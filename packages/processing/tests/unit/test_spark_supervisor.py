@@ -8,7 +8,7 @@ import sys
 
 from cryptolake.core.settings import Settings
 from cryptolake.processing.spark import kill_stream, stop_stream, stream_status
-from cryptolake.processing.spark.stream import read_status, write_status
+from cryptolake.processing.spark._stream_state import read_status, write_status
 
 
 def test_a_stream_never_started_is_stopped(cryptolake_settings: Settings) -> None:
@@ -36,22 +36,24 @@ def test_a_dead_process_is_reported_dead_and_its_pid_file_removed(
 def test_a_live_process_with_our_start_time_counts_as_running(
     cryptolake_settings: Settings,
 ) -> None:
-    from cryptolake.processing.spark.supervisor import _start_ticks
+    import psutil
+
+    from cryptolake.core import supervisor
 
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"],
                             start_new_session=True)
     try:
         pidfile = cryptolake_settings.home / "run" / "stream-y.json"
-        pidfile.parent.mkdir(parents=True)
-        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": _start_ticks(proc.pid)}))
+        created = psutil.Process(proc.pid).create_time()
+        supervisor.write_pidfile(pidfile, supervisor.Tracked("stream y", proc.pid, created))
         assert stream_status("y", cryptolake_settings).running
         # a recycled pid (different start time) is not ours
-        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": -1}))
+        supervisor.write_pidfile(pidfile, supervisor.Tracked("stream y", proc.pid, created - 5))
         assert not stream_status("y", cryptolake_settings).running
-        pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": _start_ticks(proc.pid)}))
+        supervisor.write_pidfile(pidfile, supervisor.Tracked("stream y", proc.pid, created))
         assert kill_stream("y", cryptolake_settings) is True
         proc.wait(10)
-        assert _start_ticks(proc.pid) is None
+        assert not psutil.pid_exists(proc.pid)
         assert not stream_status("y", cryptolake_settings).running
     finally:
         if proc.poll() is None:

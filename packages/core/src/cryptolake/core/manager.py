@@ -7,17 +7,28 @@ ones exactly like third-party ones — and from the ``plugins`` argument.
 Validation on load: the object must carry a :class:`~cryptolake.core.registry.PluginManifest` in
 ``CRYPTOLAKE_PLUGIN``, its name must be unique, its ``core_api`` range must include
 :data:`~cryptolake.core._version.CORE_API_VERSION`, and every ``cryptolake_*`` hook it implements
-must match a spec (``check_pending``). A plugin that fails is recorded with the reason and skipped
-— unless strict mode is on, when the error is raised.
+must match a spec (``check_pending``), and none may be a wrapper (``wrapper=True`` /
+``hookwrapper=True``: the host calls each implementation itself, so a wrapper would silently never
+run). A plugin that fails is recorded with the reason and skipped — unless strict mode is on, when
+the error is raised.
+
+Call sites reach hooks only through the host's typed methods (the tox 4 style): registries
+(:attr:`PluginHost.tables`, :attr:`~PluginHost.sources`, …), :meth:`~PluginHost.register_commands`,
+the lifecycle events (:meth:`~PluginHost.before_job`, :meth:`~PluginHost.batch_committed`, …) and
+the first-result questions (:meth:`~PluginHost.detect_layout`, :meth:`~PluginHost.select_champion`).
+Every one calls each plugin's implementation apart: an implementation that raises is logged with
+the plugin's name and the others still run (registration hooks: the plugin is dropped instead).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Literal, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pluggy
 
@@ -34,6 +45,12 @@ from cryptolake.core.registry import (
     TransformRegistry,
 )
 from cryptolake.core.settings import Settings, get_settings
+from cryptolake.core.tables import TableRegistry
+
+if TYPE_CHECKING:
+    from cryptolake.core.commands import CommandRegistry
+    from cryptolake.core.jobs import JobContext
+    from cryptolake.core.results import CheckResult, JobResult
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +72,8 @@ class LoadedPlugin:
     error: str | None = None
     families: list[str] = field(default_factory=list)
     entries: list[str] = field(default_factory=list)
+    #: Identifiers of the tables the plugin declared (``cryptolake_register_tables``).
+    tables: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +83,7 @@ class LoadedPlugin:
             "status": self.status,
             "families": self.families,
             "entries": self.entries,
+            "tables": self.tables,
             "error": self.error,
         }
 
@@ -79,11 +99,20 @@ class PluginHost:
             self.pm.add_hookspecs(spec)
         self.plugins: dict[str, LoadedPlugin] = {}
         self._registries: dict[str, Registry[Any]] = {}
+        self._tables: TableRegistry | None = None
 
     # -- loading -----------------------------------------------------------------------------
 
     @property
     def hook(self) -> Any:
+        """The raw pluggy hook relay. Deprecated: call the typed methods of the host instead
+        (they isolate one plugin's failure from the others)."""
+        warnings.warn(
+            "PluginHost.hook is deprecated; call the host's typed methods (host.detect_layout(), "
+            "host.batch_committed(), …)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.pm.hook
 
     def _fail(self, record: LoadedPlugin, exc: PluginError) -> None:
@@ -142,6 +171,7 @@ class PluginHost:
             try:
                 self.pm.register(plugin, name=manifest.name)
                 self.pm.check_pending()
+                self._refuse_wrappers(plugin, manifest.name)
             except pluggy.PluginValidationError as exc:
                 if self.pm.is_registered(plugin):
                     self.pm.unregister(plugin)
@@ -152,6 +182,17 @@ class PluginHost:
             return None
         self.plugins[manifest.name] = record
         return record
+
+    def _refuse_wrappers(self, plugin: object, name: str) -> None:
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and (impl.hookwrapper or getattr(impl, "wrapper", False)):
+                    raise pluggy.PluginValidationError(
+                        plugin,
+                        f"{caller.name} is a wrapper (wrapper=True/hookwrapper=True); CryptoLake "
+                        f"calls each implementation itself, so wrappers are not supported: "
+                        f"drop the option and implement the hook plainly",
+                    )
 
     def load_entry_points(self) -> None:
         """Register every plugin of the ``cryptolake`` entry-point group."""
@@ -177,6 +218,7 @@ class PluginHost:
     # -- registries --------------------------------------------------------------------------
 
     def _build(self, hook_name: str, registry: R) -> R:
+        _ = self.tables  # first: a plugin whose tables are refused registers nothing else
         caller = getattr(self.pm.hook, hook_name)
         # registration order: the first plugin to claim an entry name keeps it
         for impl in caller.get_hookimpls():
@@ -215,6 +257,32 @@ class PluginHost:
         return self._registries[hook_name]  # type: ignore[return-value]
 
     @property
+    def tables(self) -> TableRegistry:
+        """The core's table contracts and every plugin's (``cryptolake_register_tables``)."""
+        if self._tables is None:
+            self._tables = TableRegistry.with_builtins()
+            for impl in self._impls("cryptolake_register_tables"):
+                self._tables.current_plugin = impl.plugin_name
+                before = set(self._tables.identifiers())
+                try:
+                    impl.function(tables=self._tables)
+                except Exception as exc:
+                    self._tables.discard(set(self._tables.identifiers()) - before)
+                    if not isinstance(exc, PluginError):
+                        exc = PluginError(
+                            impl.plugin_name,
+                            f"cryptolake_register_tables raised {type(exc).__name__}: {exc}",
+                        )
+                    self._drop(impl.plugin_name, exc)
+                    continue
+                record = self.plugins.get(impl.plugin_name)
+                if record is not None:
+                    added = sorted(set(self._tables.identifiers()) - before)
+                    record.tables.extend(added)
+            self._tables.current_plugin = ""
+        return self._tables
+
+    @property
     def sources(self) -> SourceRegistry:
         return self._registry("cryptolake_register_sources", SourceRegistry)
 
@@ -231,22 +299,93 @@ class PluginHost:
         return self._registry("cryptolake_register_models", ModelRegistry)
 
     def load_registries(self) -> None:
-        """Build all four registries now, so registration errors surface at once."""
-        for _ in (self.sources, self.transforms, self.quality, self.models):
+        """Build the table registry and all four family registries now, so registration errors
+        surface at once."""
+        for _ in (self.tables, self.sources, self.transforms, self.quality, self.models):
             pass
 
-    # -- calling -----------------------------------------------------------------------------
+    # -- calling: one typed method per hook ----------------------------------------------------
 
-    def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call a lifecycle hook on every plugin; one plugin's exception is logged, not raised."""
-        caller = getattr(self.pm.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
+    def _impls(self, hook_name: str) -> list[Any]:
+        """The implementations of ``hook_name`` in pluggy's call order (LIFO, tryfirst/trylast)."""
+        return list(reversed(getattr(self.pm.hook, hook_name).get_hookimpls()))
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every implementation; one plugin's exception is logged, never raised."""
+        for impl in self._impls(hook_name):
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
             except Exception:
-                if self.strict:
-                    raise
-                log.exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+                log.exception("plugin %s failed in %s (ignored)", impl.plugin_name, hook_name)
+
+    def _first_result(self, hook_name: str, **kwargs: Any) -> Any:
+        """The first non-``None`` result; a plugin that raises is logged and skipped."""
+        for impl in self._impls(hook_name):
+            try:
+                result = impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception:
+                log.exception("plugin %s failed in %s (skipped)", impl.plugin_name, hook_name)
+                continue
+            if result is not None:
+                return result
+        return None
+
+    def register_commands(self, commands: CommandRegistry) -> None:
+        """``cryptolake_register_commands``: let every plugin add its sub-commands, then mount the
+        new groups. A plugin that raises is logged and skipped."""
+        self._notify("cryptolake_register_commands", commands=commands)
+        commands.mount_new_groups()
+
+    def before_job(self, job: JobContext) -> None:
+        """``cryptolake_before_job``."""
+        self._notify("cryptolake_before_job", job=job)
+
+    def after_job(self, job: JobContext, result: JobResult) -> None:
+        """``cryptolake_after_job``."""
+        self._notify("cryptolake_after_job", job=job, result=result)
+
+    def on_job_error(self, job: JobContext, error: BaseException) -> None:
+        """``cryptolake_on_job_error``."""
+        self._notify("cryptolake_on_job_error", job=job, error=error)
+
+    def batch_committed(self, table: str, snapshot_id: int | None, rows: int, source: str) -> None:
+        """``cryptolake_batch_committed``."""
+        self._notify(
+            "cryptolake_batch_committed", table=table, snapshot_id=snapshot_id, rows=rows,
+            source=source,
+        )
+
+    def quality_gate_failed(self, layer: str, results: Sequence[CheckResult]) -> None:
+        """``cryptolake_quality_gate_failed``."""
+        self._notify("cryptolake_quality_gate_failed", layer=layer, results=results)
+
+    def model_promoted(self, model: str, version: str, metrics: dict[str, float]) -> None:
+        """``cryptolake_model_promoted``."""
+        self._notify("cryptolake_model_promoted", model=model, version=version, metrics=metrics)
+
+    def detect_layout(self, path: Path, head: bytes) -> str | None:
+        """``cryptolake_detect_layout``: the first plugin that names the layout wins."""
+        result = self._first_result("cryptolake_detect_layout", path=path, head=head)
+        return None if result is None else str(result)
+
+    def select_champion(
+        self, target: str, candidates: Sequence[Mapping[str, object]]
+    ) -> str | None:
+        """``cryptolake_select_champion``: the first plugin that picks a champion wins; ``None``
+        leaves the host's default rule."""
+        result = self._first_result(
+            "cryptolake_select_champion", target=target, candidates=candidates
+        )
+        return None if result is None else str(result)
+
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Deprecated: call the typed method of the hook (``host.quality_gate_failed(...)``)."""
+        warnings.warn(
+            f"PluginHost.notify({hook_name!r}) is deprecated; call the host's typed method",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self._notify(hook_name, **kwargs)
 
     def errors(self) -> list[LoadedPlugin]:
         return [p for p in self.plugins.values() if p.status == "error"]

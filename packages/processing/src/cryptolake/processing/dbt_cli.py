@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
+
+from cryptolake.core import CommandRegistry
 
 
 def dbt_command_cli(
@@ -31,5 +31,5 @@ def dbt_command_cli(
     console.print(f"dbt {command}: {run.summary()} in {run.duration_s:.1f}s")
 
 
-def register(commands: Any) -> None:
+def register(commands: CommandRegistry) -> None:
     commands.group("transform").command("dbt")(dbt_command_cli)

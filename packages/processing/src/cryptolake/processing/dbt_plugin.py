@@ -7,9 +7,13 @@ into ``gold`` only when everything passed (write-audit-publish).
 
 from __future__ import annotations
 
-from typing import Any
-
-from cryptolake.core import PluginManifest, TransformPlugin, TransformRegistry, hookimpl
+from cryptolake.core import (
+    CommandRegistry,
+    PluginManifest,
+    TransformPlugin,
+    TransformRegistry,
+    hookimpl,
+)
 
 CRYPTOLAKE_PLUGIN = PluginManifest(
     name="dbt",
@@ -40,7 +44,7 @@ def cryptolake_register_transforms(registry: TransformRegistry) -> None:
 
 
 @hookimpl
-def cryptolake_register_commands(commands: Any) -> None:
+def cryptolake_register_commands(commands: CommandRegistry) -> None:
     from cryptolake.processing.dbt_cli import register
 
     register(commands)

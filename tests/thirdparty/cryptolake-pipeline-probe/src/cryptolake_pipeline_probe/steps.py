@@ -78,7 +78,7 @@ class Gate:
         results = [CheckResult("values are even", "silver_doubled", "fail" if bad else "pass",
                                float(len(rows)))]
         if bad:
-            ctx.host.notify("cryptolake_quality_gate_failed", layer="silver", results=results)
+            ctx.host.quality_gate_failed(layer="silver", results=results)
             raise QualityGateFailed("silver", [r.check for r in results if r.failed])
         return JobResult(rows_in=len(rows), details={"checks": len(results)})
 

@@ -1,6 +1,13 @@
+"""Building the ``cryptolake`` command line: the core's groups, then the plugins' commands.
+
+Nothing is assembled at import time: :func:`build_app` makes a fresh root app (with fresh copies
+of the core's groups, so plugin commands never accumulate in module state) each time it is called.
+"""
+
 from __future__ import annotations
 
-import importlib.util
+import copy
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -13,17 +20,13 @@ from cryptolake.core.cli import (
     plugins_cmd,
     transform_cmd,
 )
-from cryptolake.core.cli.commands import CommandRegistry
+from cryptolake.core.commands import CommandRegistry
 from cryptolake.core.errors import CryptoLakeError
 from cryptolake.core.logging import configure
 from cryptolake.core.settings import get_settings
 
-app = typer.Typer(
-    name="cryptolake",
-    help="CryptoLake: crypto-market analytics lakehouse.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+if TYPE_CHECKING:
+    from cryptolake.core.manager import PluginHost
 
 
 def _version(value: bool) -> None:
@@ -32,7 +35,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
@@ -46,16 +48,54 @@ def _root(
     configure(settings.log.level, settings.log.format)
 
 
-commands = CommandRegistry(app)
-commands.add_core_group("plugins", plugins_cmd.app)
-commands.add_core_group("config", config_cmd.app)
-commands.add_core_group("ingest", ingest_cmd.app)
-commands.add_core_group("transform", transform_cmd.app)
-commands.add_core_group("pipeline", pipeline_cmd.app)
-commands.add_core_group("lakehouse", lakehouse_cmd.app)
-app.command("worker")(pipeline_cmd.worker)
-app.command("beat")(pipeline_cmd.beat)
-if importlib.util.find_spec("cryptolake.core.stack.cli") is not None:
-    from cryptolake.core.stack import cli as stack_cli
+def _copy(group: typer.Typer) -> typer.Typer:
+    """A copy of a core group whose command lists are its own."""
+    new = copy.copy(group)
+    new.registered_commands = list(group.registered_commands)
+    new.registered_groups = list(group.registered_groups)
+    return new
 
-    commands.add_core_group("stack", stack_cli.app)
+
+def _missing_extra(name: str, extra: str, error: ImportError) -> typer.Typer:
+    group = typer.Typer(help=f"(needs: pip install 'cryptolake-core[{extra}]')")
+
+    @group.callback(invoke_without_command=True)
+    def _needs() -> None:
+        typer.secho(
+            f"error: `cryptolake {name}` needs the {extra!r} extra ({error}); "
+            f"install it with: pip install 'cryptolake-core[{extra}]'",
+            fg="red",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+    return group
+
+
+def build_app(host: PluginHost | None = None) -> typer.Typer:
+    """The root ``cryptolake`` app: the core's groups, plus ``host``'s plugins' commands."""
+    app = typer.Typer(
+        name="cryptolake",
+        help="CryptoLake: crypto-market analytics lakehouse.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)
+    commands = CommandRegistry(app)
+    commands.add_core_group("plugins", _copy(plugins_cmd.app))
+    commands.add_core_group("config", _copy(config_cmd.app))
+    commands.add_core_group("ingest", _copy(ingest_cmd.app))
+    commands.add_core_group("transform", _copy(transform_cmd.app))
+    commands.add_core_group("pipeline", _copy(pipeline_cmd.app))
+    commands.add_core_group("lakehouse", _copy(lakehouse_cmd.app))
+    app.command("worker")(pipeline_cmd.worker)
+    app.command("beat")(pipeline_cmd.beat)
+    try:
+        from cryptolake.core.stack import cli as stack_cli
+    except ImportError as exc:  # the light core: no `stack` extra installed
+        commands.add_core_group("stack", _missing_extra("stack", "stack", exc))
+    else:
+        commands.add_core_group("stack", _copy(stack_cli.app))
+    if host is not None:
+        host.register_commands(commands)
+    return app

@@ -13,9 +13,11 @@ from cryptolake.core.hookspecs.lifecycle import LifecycleSpecs
 from cryptolake.core.hookspecs.models import ModelSpecs
 from cryptolake.core.hookspecs.quality import QualitySpecs
 from cryptolake.core.hookspecs.sources import SourceSpecs
+from cryptolake.core.hookspecs.tables import TableSpecs
 from cryptolake.core.hookspecs.transforms import TransformSpecs
 
 ALL_SPECS: tuple[type, ...] = (
+    TableSpecs,
     SourceSpecs,
     TransformSpecs,
     QualitySpecs,
@@ -39,6 +41,7 @@ __all__ = [
     "ModelSpecs",
     "QualitySpecs",
     "SourceSpecs",
+    "TableSpecs",
     "TransformSpecs",
     "hook_names",
 ]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from cryptolake.core.markers import hookspec
 
 if TYPE_CHECKING:
-    from cryptolake.core.cli.commands import CommandRegistry
+    from cryptolake.core.commands import CommandRegistry
 
 
 class CliSpecs:

@@ -1,7 +1,8 @@
 """Lifecycle hooks: notifications around jobs, commits, quality gates and model promotions.
 
 None of them stops early: every implementation is called and results are ignored. An exception in
-a lifecycle hook is logged with the plugin's name and does not fail the job.
+a lifecycle hook is logged with the plugin's name and does not fail the job (the host calls each
+implementation apart, in strict mode too).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 from cryptolake.core.markers import hookspec
 
 if TYPE_CHECKING:
-    from cryptolake.core.jobs import CheckResult, JobContext, JobResult
+    from cryptolake.core.jobs import JobContext
+    from cryptolake.core.results import CheckResult, JobResult
 
 
 class LifecycleSpecs:

@@ -1,7 +1,12 @@
 """What a job is: its context, its result, and the protocols family implementations follow.
 
 :func:`run_job` wraps every job — ingest, transform, quality gate, training — with the lifecycle
-hooks (before / after / on-error) and carries the run id into the logs.
+hooks (before / after / on-error) and carries the run id into the logs. Every lifecycle hook goes
+through the host's isolation: a plugin whose hook raises is logged with its name, and the job goes
+on (see :class:`~cryptolake.core.manager.PluginHost`).
+
+This module imports neither the plugin host nor the hook specs: :class:`Host` is the structural
+type of what a job may use on the host, so the host, the specs and the jobs form no import cycle.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -17,12 +22,49 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from pydantic import BaseModel
 
 from cryptolake.core.logging import bind
+from cryptolake.core.results import CheckResult, JobResult
 
 if TYPE_CHECKING:
-    from cryptolake.core.manager import PluginHost
+    from cryptolake.core.registry import (
+        ModelRegistry,
+        QualityRegistry,
+        SourceRegistry,
+        TransformRegistry,
+    )
     from cryptolake.core.settings import Settings
+    from cryptolake.core.tables import TableRegistry
 
 log = logging.getLogger(__name__)
+
+
+class Host(Protocol):
+    """What a running job may use on its plugin host (:class:`~cryptolake.core.PluginHost`
+    implements it; a test may pass anything that does)."""
+
+    settings: Settings
+
+    @property
+    def sources(self) -> SourceRegistry: ...
+    @property
+    def transforms(self) -> TransformRegistry: ...
+    @property
+    def quality(self) -> QualityRegistry: ...
+    @property
+    def models(self) -> ModelRegistry: ...
+    @property
+    def tables(self) -> TableRegistry: ...
+
+    def before_job(self, job: JobContext) -> None: ...
+    def after_job(self, job: JobContext, result: JobResult) -> None: ...
+    def on_job_error(self, job: JobContext, error: BaseException) -> None: ...
+    def batch_committed(
+        self, table: str, snapshot_id: int | None, rows: int, source: str
+    ) -> None: ...
+    def quality_gate_failed(self, layer: str, results: Sequence[CheckResult]) -> None: ...
+    def model_promoted(self, model: str, version: str, metrics: dict[str, float]) -> None: ...
+    def select_champion(
+        self, target: str, candidates: Sequence[Mapping[str, object]]
+    ) -> str | None: ...
 
 
 @dataclass
@@ -32,7 +74,7 @@ class JobContext:
     kind: str
     name: str
     settings: Settings
-    host: PluginHost
+    host: Host
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     start: datetime | None = None
     end: datetime | None = None
@@ -45,48 +87,11 @@ class JobContext:
             self.progress(done, total, message)
 
     def committed(self, table: str, snapshot_id: int | None, rows: int) -> None:
-        """Announce a commit to Iceberg ``table`` to every plugin."""
-        self.host.hook.cryptolake_batch_committed(
-            table=table, snapshot_id=snapshot_id, rows=rows, source=self.name
-        )
+        """Announce a commit to Iceberg ``table`` to every plugin (``cryptolake_batch_committed``).
 
-
-@dataclass
-class JobResult:
-    """What a job did, in figures a summary table can show."""
-
-    rows_in: int = 0
-    rows_out: int = 0
-    rejected: int = 0
-    snapshot_ids: dict[str, int | None] = field(default_factory=dict)
-    details: dict[str, Any] = field(default_factory=dict)
-    duration_s: float = 0.0
-
-    def merge(self, other: JobResult) -> JobResult:
-        return JobResult(
-            rows_in=self.rows_in + other.rows_in,
-            rows_out=self.rows_out + other.rows_out,
-            rejected=self.rejected + other.rejected,
-            snapshot_ids={**self.snapshot_ids, **other.snapshot_ids},
-            details={**self.details, **other.details},
-            duration_s=self.duration_s + other.duration_s,
-        )
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one quality check on one table."""
-
-    check: str
-    table: str
-    outcome: str  # "pass" | "warn" | "fail" | "error"
-    value: float | None = None
-    snapshot_id: int | None = None
-    message: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome in ("fail", "error")
+        A plugin whose hook raises is logged; the commit stands and the job goes on.
+        """
+        self.host.batch_committed(table=table, snapshot_id=snapshot_id, rows=rows, source=self.name)
 
 
 @runtime_checkable
@@ -96,6 +101,19 @@ class Job(Protocol):
     def __init__(self, config: BaseModel) -> None: ...
 
     def run(self, ctx: JobContext) -> JobResult: ...
+
+
+@runtime_checkable
+class StreamingTransform(Job, Protocol):
+    """A transform whose entry declares the ``streaming`` capability: besides ``run(ctx)`` (drain
+    what is there now, then stop) it keeps a long-lived process that the worker's periodic
+    ``cryptolake.processing.check_stream`` task restarts when it died.
+
+    ``ensure_running(settings)`` restarts the process when it died (crashed, killed) and returns
+    ``True`` when it did; a process stopped on purpose or never started is left alone (``False``).
+    """
+
+    def ensure_running(self, settings: Settings | None = None) -> bool: ...
 
 
 @runtime_checkable
@@ -110,15 +128,15 @@ class QualitySuite(Protocol):
 def run_job(ctx: JobContext, body: Callable[[JobContext], JobResult]) -> JobResult:
     """Run ``body(ctx)`` between the lifecycle hooks, with the run id bound to the logs."""
     with bind(run_id=ctx.run_id, job=f"{ctx.kind}:{ctx.name}"):
-        ctx.host.notify("cryptolake_before_job", job=ctx)
+        ctx.host.before_job(job=ctx)
         started = time.perf_counter()
         try:
             result = body(ctx)
         except BaseException as exc:
-            ctx.host.notify("cryptolake_on_job_error", job=ctx, error=exc)
+            ctx.host.on_job_error(job=ctx, error=exc)
             raise
         result.duration_s = time.perf_counter() - started
-        ctx.host.notify("cryptolake_after_job", job=ctx, result=result)
+        ctx.host.after_job(job=ctx, result=result)
         log.info(
             "job %s:%s finished: %d in, %d out, %d rejected in %.1fs",
             ctx.kind, ctx.name, result.rows_in, result.rows_out, result.rejected, result.duration_s,
@@ -126,3 +144,13 @@ def run_job(ctx: JobContext, body: Callable[[JobContext], JobResult]) -> JobResu
         return result
 
 
+__all__ = [
+    "CheckResult",
+    "Host",
+    "Job",
+    "JobContext",
+    "JobResult",
+    "QualitySuite",
+    "StreamingTransform",
+    "run_job",
+]

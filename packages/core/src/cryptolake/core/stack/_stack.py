@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptolake.core import supervisor as _supervisor
 from cryptolake.core.errors import ServiceError
 from cryptolake.core.settings import Settings, get_settings
-from cryptolake.core.stack import _maven, _supervisor, bootstrap
+from cryptolake.core.stack import _maven, bootstrap
 from cryptolake.core.stack._layout import Layout
 from cryptolake.core.stack.services import SERVICE_NAMES, Service, make_services, preload_clients
 
@@ -304,13 +305,13 @@ class Stack:
         tracked = _supervisor.read_pidfile(self.layout.pidfile(name))
         if tracked is None:
             return
-        for pid in _supervisor._group_pids(tracked.pid):
+        for pid in _supervisor.group_pids(tracked.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + 10
-        while _supervisor._group_pids(tracked.pid) and time.monotonic() < deadline:
+        while _supervisor.group_pids(tracked.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def _wait_healthy(self, name: str, proc: Any, report: Reporter) -> None:

@@ -1,3 +1,10 @@
+"""What a table contract is: columns, partitioning, sort order, key — and ``ensure_table``.
+
+A leaf module: the layers' modules (``bronze``, ``silver``, ``ops``) import it; it imports none of
+them. pyiceberg and pyarrow are imported only by the renderings that need them (the
+``lakehouse`` extra).
+"""
+
 from __future__ import annotations
 
 import re
@@ -14,10 +21,14 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
     from pyiceberg.table.sorting import SortOrder
 
-ColumnType = str  # "string" | "long" | "int" | "double" | "boolean" | "date" | "timestamptz" | "decimal(p,s)" | "binary"
+#: A column type: one of :data:`COLUMN_TYPES` or ``decimal(p,s)``.
+ColumnType = str
+#: The column types a contract may use (besides ``decimal(p,s)``), as Iceberg names them.
+COLUMN_TYPES: tuple[str, ...] = (
+    "string", "long", "int", "double", "boolean", "date", "timestamptz", "timestamp", "binary",
+)
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
-_SIMPLE_TYPES = {"string", "long", "int", "double", "boolean", "date", "timestamptz", "timestamp", "binary"}
-
+_SIMPLE_TYPES = frozenset(COLUMN_TYPES)
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,10 @@ class Column:
 
     def __post_init__(self) -> None:
         if self.type not in _SIMPLE_TYPES and not _DECIMAL.match(self.type):
-            raise ConfigError(f"column {self.name!r}: unknown type {self.type!r}")
+            raise ConfigError(
+                f"column {self.name!r}: unknown type {self.type!r}; use one of "
+                f"{', '.join(COLUMN_TYPES)} or decimal(p,s)"
+            )
 
     def iceberg_type(self) -> Any:
         from pyiceberg import types as t
@@ -195,35 +209,6 @@ class TableContract:
         if self.partition_by:
             ddl += " PARTITIONED BY (" + ", ".join(p.spark() for p in self.partition_by) + ")"
         return ddl
-
-
-_REGISTRY: dict[str, TableContract] = {}
-
-
-def register(contract: TableContract) -> TableContract:
-    """Declare a table; one declaration per identifier."""
-    existing = _REGISTRY.get(contract.identifier)
-    if existing is not None and existing != contract:
-        raise ConfigError(f"table {contract.identifier} is declared twice with different contracts")
-    _REGISTRY[contract.identifier] = contract
-    return contract
-
-
-def all_contracts() -> dict[str, TableContract]:
-    """Every declared table, by identifier (imports the modules of every layer)."""
-    from cryptolake.core.tables import bronze, ops, silver  # noqa: F401  (they register)
-
-    return dict(sorted(_REGISTRY.items()))
-
-
-def get_contract(identifier: str) -> TableContract:
-    contracts = all_contracts()
-    try:
-        return contracts[identifier]
-    except KeyError:
-        raise ConfigError(
-            f"no table contract for {identifier!r}; declared: {', '.join(contracts) or 'none'}"
-        ) from None
 
 
 def ensure_table(catalog: Catalog, contract: TableContract, *, namespace: str | None = None) -> Table:

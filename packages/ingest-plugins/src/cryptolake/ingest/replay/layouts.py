@@ -13,9 +13,8 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
-from cryptolake.core import PluginError
+from cryptolake.core import PluginError, PluginHost
 from cryptolake.ingest._records import Record, Reject
 from cryptolake.ingest.binance import parse as binance
 from cryptolake.ingest.coingecko import parse as coingecko
@@ -34,8 +33,8 @@ def read_bytes(path: Path) -> bytes:
     return data
 
 
-def detect(host: Any, path: Path, data: bytes) -> str | None:
-    return host.hook.cryptolake_detect_layout(path=path, head=data[:HEAD_BYTES])
+def detect(host: PluginHost, path: Path, data: bytes) -> str | None:
+    return host.detect_layout(path=path, head=data[:HEAD_BYTES])
 
 
 def run_reader(

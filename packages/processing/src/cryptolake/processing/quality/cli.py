@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from cryptolake.core import CommandRegistry
+
 LAYER = typer.Option([], "--layer", "-l", help="Layer to gate (repeatable; default: all).")
 
 
@@ -72,7 +74,7 @@ def _fmt(value: Any) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def register(commands: Any) -> None:
+def register(commands: CommandRegistry) -> None:
     group = commands.group("quality", "Run the quality gates and report their results.")
     group.command("run")(run_command)
     group.command("report")(report_command)

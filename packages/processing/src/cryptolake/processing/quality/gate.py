@@ -128,9 +128,7 @@ def audit(
         f" ({', '.join(report.failed_checks()[:10])})" if report.failed else "",
     )
     if not report.passed:
-        ctx.host.notify(
-            "cryptolake_quality_gate_failed", layer=layer, results=[r.result for r in report.results]
-        )
+        ctx.host.quality_gate_failed(layer=layer, results=[r.result for r in report.results])
         if raise_on_failure:
             raise QualityGateFailed(layer, report.failed_checks())
     return report

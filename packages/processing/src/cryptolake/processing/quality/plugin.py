@@ -7,9 +7,8 @@ contract. A third party adds suites exactly the same way, from its own package.
 
 from __future__ import annotations
 
-from typing import Any
-
 from cryptolake.core import (
+    CommandRegistry,
     PluginManifest,
     QualityRegistry,
     QualitySuitePlugin,
@@ -82,7 +81,7 @@ def cryptolake_register_transforms(registry: TransformRegistry) -> None:
 
 
 @hookimpl
-def cryptolake_register_commands(commands: Any) -> None:
+def cryptolake_register_commands(commands: CommandRegistry) -> None:
     from cryptolake.processing.quality.cli import register
 
     register(commands)

@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 
+from cryptolake.core import CommandRegistry
+
 
 def _print_status(status: Any, as_json: bool) -> None:
     data = status.as_dict()
@@ -73,7 +75,7 @@ def maintenance_run(
         raise typer.Exit(1)
 
 
-def register(commands: Any) -> None:
+def register(commands: CommandRegistry) -> None:
     stream = commands.group("stream", help="The supervised Spark stream job (Kafka → Bronze).")
     stream.command("start")(start)
     stream.command("stop")(stop)

@@ -6,9 +6,13 @@ one. Implementations are imported only when a job runs, so listing them never st
 
 from __future__ import annotations
 
-from typing import Any
-
-from cryptolake.core import PluginManifest, TransformPlugin, TransformRegistry, hookimpl
+from cryptolake.core import (
+    CommandRegistry,
+    PluginManifest,
+    TransformPlugin,
+    TransformRegistry,
+    hookimpl,
+)
 from cryptolake.processing import __version__
 from cryptolake.processing.spark.anomalies import AnomaliesConfig
 from cryptolake.processing.spark.candles import CandlesConfig
@@ -137,7 +141,7 @@ def cryptolake_register_transforms(registry: TransformRegistry) -> None:
 
 
 @hookimpl
-def cryptolake_register_commands(commands: Any) -> None:
+def cryptolake_register_commands(commands: CommandRegistry) -> None:
     from cryptolake.processing.spark.cli import register
 
     register(commands)

@@ -29,7 +29,6 @@ Run it with :class:`BronzeStream` (a transform: drains what Kafka holds now, the
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import threading
@@ -41,15 +40,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from cryptolake.core import JobContext, JobResult
-from cryptolake.core.errors import ConfigError, TransientError
+from cryptolake.core.errors import TransientError
 from cryptolake.core.settings import Settings, get_settings
 from cryptolake.core.tables import get_contract
 from cryptolake.processing.spark import _routes
 from cryptolake.processing.spark._common import ensure_tables, spark
+from cryptolake.processing.spark._stream_state import (
+    StreamConfig,
+    write_status,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -59,80 +59,6 @@ log = logging.getLogger(__name__)
 STREAM_ID_PROPERTY = "cryptolake.stream-id"
 BATCH_PROPERTY = "cryptolake.stream-batch"
 REJECTS_TABLE = "rejects"
-
-
-class StreamConfig(BaseSettings):
-    """The Bronze stream. Environment: ``CRYPTOLAKE_STREAM__<FIELD>`` (e.g. ``…__TRIGGER_SECONDS``)."""
-
-    model_config = SettingsConfigDict(env_prefix="CRYPTOLAKE_STREAM__", extra="ignore")
-
-    name: str = Field("bronze", pattern=r"^[a-z0-9_-]+$",
-                      description="names the checkpoint, pid file, status file and log")
-    trigger_seconds: float = Field(30.0, gt=0, description="micro-batch interval")
-    bronze_namespace: str = "bronze"
-    topics: list[str] = Field(
-        default_factory=lambda: [r.topic for r in _routes.DEFAULT_ROUTES],
-        description="topics to ingest (without the configured prefix); each needs a route",
-    )
-    max_offsets_per_trigger: int | None = Field(
-        200_000, ge=1, description="bound on records per micro-batch (memory on 2 cores)"
-    )
-    starting_offsets: str = Field("earliest", description="where a fresh checkpoint starts")
-    checkpoint_dir: Path | None = Field(
-        None, description="default $CRYPTOLAKE_HOME/data/spark-checkpoints/<name>"
-    )
-    max_restarts: int = Field(5, ge=0, description="query restarts after a failure, per hour")
-    restart_backoff_s: float = Field(5.0, ge=0)
-    vwap: bool = Field(False, description="also keep silver.vwap fresh from Kafka (watermarked)")
-    silver_namespace: str = "silver"
-    vwap_window_minutes: int = Field(5, ge=1)
-    vwap_slide_minutes: int = Field(1, ge=1)
-    vwap_watermark_minutes: int = Field(10, ge=0)
-    pause_after_commit_s: float = Field(
-        0.0, ge=0, description="fault-injection aid for crash tests: sleep after the Iceberg "
-        "commits, before Spark records the batch as done"
-    )
-
-    def checkpoint(self, settings: Settings) -> Path:
-        return self.checkpoint_dir or settings.home / "data" / "spark-checkpoints" / self.name
-
-    def routes(self) -> list[_routes.Route]:
-        known = {r.topic: r for r in _routes.DEFAULT_ROUTES}
-        missing = [t for t in self.topics if t not in known]
-        if missing:
-            raise ConfigError(
-                f"stream {self.name!r}: no Bronze route for topic(s) {missing}; "
-                f"known: {sorted(known)}"
-            )
-        return [known[t] for t in self.topics]
-
-
-# -- the status file shared with the supervisor ----------------------------------------------
-
-
-def status_path(settings: Settings, name: str) -> Path:
-    return settings.home / "run" / f"stream-{name}.status.json"
-
-
-def write_status(settings: Settings, name: str, **values: Any) -> dict[str, Any]:
-    path = status_path(settings, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        current = json.loads(path.read_text())
-    except (OSError, ValueError):
-        current = {}
-    current.update(values, updated_at=datetime.now(UTC).isoformat())
-    tmp = path.with_suffix(f".{uuid.uuid4().hex[:6]}.tmp")
-    tmp.write_text(json.dumps(current, default=str, indent=1))
-    tmp.replace(path)
-    return current
-
-
-def read_status(settings: Settings, name: str) -> dict[str, Any]:
-    try:
-        return dict(json.loads(status_path(settings, name).read_text()))
-    except (OSError, ValueError):
-        return {}
 
 
 # -- the batch writer -------------------------------------------------------------------------

@@ -1,14 +1,17 @@
-"""The registry through which plugins add ``cryptolake`` sub-commands."""
+"""The registry through which plugins add ``cryptolake`` sub-commands. A leaf module.
+
+A plugin's ``cryptolake_register_commands(commands)`` hook receives a :class:`CommandRegistry`::
+
+    @hookimpl
+    def cryptolake_register_commands(commands: CommandRegistry) -> None:
+        commands.group("quality", "Quality gates.").command("run")(run_gate)
+
+.. versionadded:: 0.1
+"""
 
 from __future__ import annotations
 
-import logging
-
 import typer
-
-from cryptolake.core.manager import PluginHost
-
-log = logging.getLogger(__name__)
 
 
 class CommandRegistry:
@@ -24,17 +27,17 @@ class CommandRegistry:
         self.root.add_typer(group, name=name)
 
     def group(self, name: str, help: str = "") -> typer.Typer:
+        """The typer app of group ``name`` (``ingest``, ``transform``…), created if new."""
         if name not in self._groups:
             self._groups[name] = typer.Typer(help=help or None, no_args_is_help=True)
             self._new.append(name)
         return self._groups[name]
 
+    def names(self) -> list[str]:
+        return sorted(self._groups)
+
     def mount_new_groups(self) -> None:
+        """Attach the groups plugins created to the root app (the host calls it)."""
         for name in self._new:
             self.root.add_typer(self._groups[name], name=name)
         self._new.clear()
-
-    def load_plugins(self, host: PluginHost) -> None:
-        """Let every plugin add its commands; a plugin that fails is logged and skipped."""
-        host.notify("cryptolake_register_commands", commands=self)
-        self.mount_new_groups()
