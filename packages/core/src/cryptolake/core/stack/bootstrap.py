@@ -133,3 +133,37 @@ def verify_trino_catalog(settings: Settings) -> None:
         raise RuntimeError(
             f"Trino's {settings.lakehouse.catalog} catalog lacks namespaces {', '.join(missing)}"
         )
+
+
+def main(attempts: int = 60) -> int:
+    """Every bootstrap step against the configured services (``python -m`` this module; the
+    compose ``bootstrap`` job), each retried while its service is still starting."""
+    import time
+
+    from cryptolake.core.logging import configure
+    from cryptolake.core.settings import get_settings
+
+    configure()
+    settings = get_settings()
+    steps = (
+        ensure_catalog_database,
+        ensure_catalog_tables,
+        ensure_bucket,
+        ensure_namespaces,
+        ensure_declared_topics,
+    )
+    for step in steps:
+        for attempt in range(attempts):
+            try:
+                log.info("%s: %s", step.__name__, step(settings))
+                break
+            except Exception as exc:  # - a service still starting: wait and retry
+                if attempt == attempts - 1:
+                    log.error("%s failed: %s", step.__name__, exc)
+                    return 1
+                time.sleep(2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
