@@ -71,11 +71,12 @@ class DeclaresTables:
 
 def test_importing_the_layers_registers_nothing() -> None:
     """No registry is filled at import: the layers' modules only define constants."""
-    from cryptolake.core.tables import bronze, silver
+    from cryptolake.core.tables import bronze, gold, silver
 
     assert bronze.BINANCE_KLINES in bronze.CONTRACTS
-    assert set(all_contracts()) == {c.identifier for c in (*bronze.CONTRACTS, *silver.CONTRACTS)} | {
-        "ops.pipeline_runs", "ops.dq_results", "ops.alerts"}
+    assert set(all_contracts()) == {
+        c.identifier for c in (*bronze.CONTRACTS, *silver.CONTRACTS, *gold.CONTRACTS)
+    } | {"ops.pipeline_runs", "ops.dq_results", "ops.alerts", "ops.publications"}
 
 
 def test_a_plugin_declares_its_tables_through_the_hook(make_plugin_host: Any) -> None:

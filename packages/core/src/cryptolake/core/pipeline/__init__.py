@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from cryptolake.core.pipeline._model import PipelineRun, Step, StepOutcome
 from cryptolake.core.pipeline._plan import daily_pipeline, maintenance_pipeline, order_transforms
+from cryptolake.core.pipeline._publish import Publication, latest_publication, publish_layer
 from cryptolake.core.pipeline._record import (
     finished_run,
     latest_per_step,
@@ -27,15 +28,18 @@ from cryptolake.core.pipeline._run import execute_step, run_in_process
 
 __all__ = [
     "PipelineRun",
+    "Publication",
     "Step",
     "StepOutcome",
     "daily_pipeline",
     "execute_step",
     "finished_run",
     "latest_per_step",
+    "latest_publication",
     "latest_runs",
     "maintenance_pipeline",
     "order_transforms",
+    "publish_layer",
     "record_run",
     "record_step",
     "run_in_process",

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Iterator
 from cryptolake.core.errors import ConfigError, PluginError
 from cryptolake.core.tables._contract import TableContract
 from cryptolake.core.tables.bronze import CONTRACTS as BRONZE
+from cryptolake.core.tables.gold import CONTRACTS as GOLD
 from cryptolake.core.tables.ops import CONTRACTS as OPS
+from cryptolake.core.tables.publications import CONTRACTS as PUBLICATIONS
 from cryptolake.core.tables.silver import CONTRACTS as SILVER
 
 #: The name under which the core's own tables are registered.
@@ -21,8 +23,8 @@ CORE_OWNER = "cryptolake-core"
 
 
 def builtin_contracts() -> dict[str, TableContract]:
-    """The core's own tables (``bronze.*``, ``silver.*``, ``ops.*``), by identifier."""
-    return {c.identifier: c for c in (*BRONZE, *SILVER, *OPS)}
+    """The core's own tables (``bronze.*``, ``silver.*``, ``gold.*``, ``ops.*``), by identifier."""
+    return {c.identifier: c for c in (*BRONZE, *SILVER, *GOLD, *OPS, *PUBLICATIONS)}
 
 
 def all_contracts() -> dict[str, TableContract]:

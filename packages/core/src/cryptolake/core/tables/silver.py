@@ -135,6 +135,27 @@ ANOMALIES = TableContract(
     key=("symbol", "interval", "open_time"),
 )
 
+REJECTS = TableContract(
+    namespace="silver",
+    name="rejects",
+    doc="Rows a Bronze → Silver job dropped, with the reason (a NULL or uncastable required "
+    "value, a coin without an exchange symbol…), like bronze.rejects for Bronze. Counted in the "
+    "job's `rejected`.",
+    columns=(
+        Column("job", "string", required=True, doc="the Silver transform, e.g. silver.trades"),
+        Column("source_table", "string", required=True, doc="the table the row was read from"),
+        Column("origin", "string", doc="the row's natural key, e.g. symbol=BTCUSDT,agg_trade_id=1"),
+        Column("reason", "string", required=True, doc="why it was dropped, naming the column"),
+        Column("raw", "string", required=True, doc="the row as JSON"),
+        Column("raw_sha256", "string", required=True),
+        Column("run_id", "string"),
+        Column("rejected_at", "timestamptz", required=True),
+    ),
+    partition_by=(PartitionField("rejected_at", "day"),),
+    sort_by=("job", "rejected_at"),
+    key=("job", "source_table", "reason", "raw_sha256"),
+)
+
 #: Every table of the ``silver`` namespace this module declares.
 CONTRACTS: tuple[TableContract, ...] = (
     TRADES,
@@ -144,4 +165,5 @@ CONTRACTS: tuple[TableContract, ...] = (
     FEAR_GREED,
     VWAP,
     ANOMALIES,
+    REJECTS,
 )
