@@ -62,3 +62,39 @@ def test_public_core_imports_are_allowed(tmp_path: Path) -> None:
     _write(tmp_path, "ml", "ml/x.py",
            "from cryptolake.core import hookimpl\nfrom cryptolake.core.tables import ensure_table\n")
     assert _run(tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "cycle"),
+    [
+        # a module-level cycle
+        ({"core/a.py": "from cryptolake.core import b\n", "core/b.py": "import cryptolake.core.a\n"},
+         "cryptolake.core.a -> cryptolake.core.b -> cryptolake.core.a"),
+        # through a TYPE_CHECKING block and a deferred import: still a cycle
+        ({"core/hookspecs.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                               "    from cryptolake.core.jobs import JobContext\n",
+          "core/jobs.py": "def f():\n    from cryptolake.core.manager import Host\n",
+          "core/manager.py": "from cryptolake.core.hookspecs import ALL\n"},
+         "cryptolake.core.hookspecs -> cryptolake.core.jobs -> cryptolake.core.manager -> "
+         "cryptolake.core.hookspecs"),
+        # a package's __init__ and its module
+        ({"core/tables/__init__.py": "from cryptolake.core.tables.bronze import X\n",
+          "core/tables/bronze.py": "from cryptolake.core.tables import register\n"},
+         "cryptolake.core.tables -> cryptolake.core.tables.bronze -> cryptolake.core.tables"),
+    ],
+)
+def test_an_import_cycle_fails_the_check(tmp_path: Path, files: dict[str, str], cycle: str) -> None:
+    for module, body in files.items():
+        _write(tmp_path, "core", module, body)
+    out = _run(tmp_path)
+    assert out.returncode == 1
+    assert f"import cycle: {cycle}" in out.stderr, out.stderr
+
+
+def test_a_leaf_module_is_no_cycle(tmp_path: Path) -> None:
+    """The fix the check asks for: the shared type moves to a leaf both sides import."""
+    _write(tmp_path, "core", "core/tables/__init__.py", "from cryptolake.core.tables.bronze import X\n")
+    _write(tmp_path, "core", "core/tables/bronze.py", "from cryptolake.core.tables._contract import T\n")
+    _write(tmp_path, "core", "core/tables/_contract.py", "T = 1\n")
+    # an implicit import of the parent package is not an edge
+    assert _run(tmp_path).returncode == 0
