@@ -107,8 +107,8 @@ def create_app(settings: ApiSettings | None = None, core: Settings | None = None
     c = core or get_settings()
     lake = Lakehouse(c, threads=s.trino_threads)
     state = ApiState(settings=s, core=c, lakehouse=lake, keys=KeyStore(lake.engine()),
-                     redis=aioredis.Redis(host=c.redis.host, port=c.redis.port, db=s.redis_db,
-                                          socket_timeout=2, socket_connect_timeout=2),
+                     redis=aioredis.Redis.from_url(c.redis_url(s.redis_db), socket_timeout=2,
+                                                   socket_connect_timeout=2),
                      hub=Hub(c))
     schema = build_schema(host if host is not None else build_plugin_manager(c), s)
 

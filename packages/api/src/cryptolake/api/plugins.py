@@ -70,10 +70,10 @@ def collect(host: Any, reserved: set[str]) -> ApiRegistry:
     import logging
 
     registry = ApiRegistry(reserved=frozenset(reserved))
-    caller = getattr(host.hook, "cryptolake_register_api_fields", None)
+    caller = getattr(host.pm.hook, "cryptolake_register_api_fields", None)
     if caller is None:
         return registry
-    for impl in caller.get_hookimpls():
+    for impl in reversed(caller.get_hookimpls()):
         registry.current_plugin = impl.plugin_name
         before = set(registry.fields)
         try:

@@ -51,8 +51,8 @@ EVENT_TIME = {
     "silver.anomalies": "open_time", "gold.fact_price_hourly": "open_time",
     "gold.market_ohlc": "bucket_start", "gold.fact_market_daily": "date",
     "bronze.binance_agg_trades": "trade_time", "bronze.binance_klines": "open_time",
-    "bronze.fear_greed": "fetched_at", "bronze.coingecko_market_chart": "fetched_at",
-    "bronze.coingecko_markets": "fetched_at", "ops.pipeline_runs": "started_at",
+    "bronze.fear_greed": "ts", "bronze.coingecko_market_chart": "ts",
+    "bronze.coingecko_markets": "last_updated", "bronze.rejects": "rejected_at", "ops.pipeline_runs": "started_at",
     "ops.dq_results": "checked_at", "ops.alerts": "raised_at",
     "ml.predictions": "issued_at", "ml.models": "trained_at",
 }

@@ -8,6 +8,7 @@ in step.
 
 from __future__ import annotations
 
+from cryptolake.core.hookspecs.api import ApiSpecs
 from cryptolake.core.hookspecs.cli import CliSpecs
 from cryptolake.core.hookspecs.lifecycle import LifecycleSpecs
 from cryptolake.core.hookspecs.models import ModelSpecs
@@ -24,6 +25,7 @@ ALL_SPECS: tuple[type, ...] = (
     ModelSpecs,
     LifecycleSpecs,
     CliSpecs,
+    ApiSpecs,
 )
 
 
@@ -36,6 +38,7 @@ def hook_names() -> list[str]:
 
 __all__ = [
     "ALL_SPECS",
+    "ApiSpecs",
     "CliSpecs",
     "LifecycleSpecs",
     "ModelSpecs",
