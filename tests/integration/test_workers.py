@@ -2,11 +2,14 @@
 
 The built-in plugins are blocked in these workers, so the daily pipeline consists of the probe's
 four small steps (tests/thirdparty/cryptolake-pipeline-probe): ingest → silver → silver gate →
-gold. Each test uses its own Redis databases and Iceberg namespace.
+gold. Each test holds its own pair of Redis databases (broker, results) — locked against every
+other test run on this machine, flushed before and after — and its own Iceberg namespace. Waits
+are progress conditions with a deadline (:func:`wait_for`), never a sleep followed by an assert.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -43,9 +46,87 @@ def probe_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+#: Redis databases these tests may take, in pairs (broker, results); 0-3 belong to the stack and
+#: the API (Celery 0/1, API cache 2).
+REDIS_PAIRS = [(db, db + 1) for db in range(4, 16, 2)]
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float, every: float = 0.5) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
+def _flush(db: int) -> None:
+    import redis
+
+    client = redis.Redis.from_url(get_settings().redis_url(db))
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_dbs(lakehouse_stack: Any) -> Iterator[tuple[int, int]]:
+    """A pair of Redis databases no other test uses meanwhile (a lock file per pair, shared by
+    every pytest process on this machine), flushed before the test and after it."""
+    locks = get_settings().home / "run" / "test-redis-dbs"
+    locks.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + 600
+    while True:
+        for pair in REDIS_PAIRS:
+            handle = open(locks / f"db{pair[0]}.lock", "w")  # noqa: SIM115 - held for the test
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            try:
+                for db in pair:
+                    _flush(db)
+                yield pair
+                for db in pair:
+                    _flush(db)
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+                handle.close()
+            return
+        if time.monotonic() > deadline:
+            pytest.fail("no free pair of Redis databases for 10 minutes")
+        time.sleep(1)
+
+
+def test_each_test_gets_its_own_flushed_redis_databases(redis_dbs: tuple[int, int]) -> None:
+    import redis
+
+    broker, results = redis_dbs
+    assert broker != results and {broker, results}.isdisjoint({0, 1, 2, 3})
+    client = redis.Redis.from_url(get_settings().redis_url(broker))
+    try:
+        assert client.dbsize() == 0
+        client.set("cryptolake-test", "1")
+    finally:
+        client.close()
+    # another holder cannot take the same pair while this test holds it
+    lock = get_settings().home / "run" / "test-redis-dbs" / f"db{broker}.lock"
+    with open(lock, "w") as handle, pytest.raises(BlockingIOError):
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @pytest.fixture
 def env(
-    lakehouse_stack: Any, lakehouse_namespace: str, probe_site: Path, tmp_path: Path
+    lakehouse_stack: Any,
+    lakehouse_namespace: str,
+    probe_site: Path,
+    tmp_path: Path,
+    redis_dbs: tuple[int, int],
 ) -> dict[str, str]:
     builtins = json.loads(
         subprocess.run(
@@ -55,13 +136,13 @@ def env(
             check=True,
         ).stdout
     )
-    db = 4 + (uuid.uuid4().int % 5) * 2  # private broker/result databases per test
+    broker, results = redis_dbs
     return {
         **os.environ,
         "PYTHONPATH": str(probe_site),
         "CRYPTOLAKE_PLUGINS__DISABLED": json.dumps(sorted(p["name"] for p in builtins)),
-        "CRYPTOLAKE_JOBS__BROKER_DB": str(db),
-        "CRYPTOLAKE_JOBS__RESULT_DB": str(db + 1),
+        "CRYPTOLAKE_JOBS__BROKER_DB": str(broker),
+        "CRYPTOLAKE_JOBS__RESULT_DB": str(results),
         "CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S": "20",
         "CRYPTOLAKE_LOG__FORMAT": "text",
         "PROBE_NAMESPACE": lakehouse_namespace,
@@ -226,10 +307,7 @@ def test_a_worker_killed_mid_task_is_redelivered_without_duplicates(
         text=True,
     )
     marker = Path(env["PROBE_MARKER"])
-    deadline = time.monotonic() + 180
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert marker.exists(), "probe.double never started"
+    wait_for(marker.exists, "probe.double to start on the doomed worker", timeout=180, every=0.1)
     os.killpg(first.pid, signal.SIGKILL)  # kill -9 the worker and its pool mid-task
     first.wait()
     _worker(start_process, {**slow, "PROBE_SLEEP_S": "0"}, "rescuer")
@@ -253,12 +331,10 @@ def test_queued_work_survives_a_redis_restart(
     lakehouse_stack.down(["redis"])  # type: ignore[attr-defined]
     lakehouse_stack.up(["redis"])  # type: ignore[attr-defined]
     _worker(start_process, env)
-    deadline = time.monotonic() + 240
-    runs: list[dict[str, Any]] = []
-    while time.monotonic() < deadline and not runs:
-        time.sleep(2)
-        runs = [r for r in _runs(env) if r["run_id"] == run_id]
-    assert runs and runs[0]["status"] == "succeeded"
+    runs = wait_for(lambda: [r for r in _runs(env) if r["run_id"] == run_id and r["status"]
+                             in ("succeeded", "failed")],
+                    f"run {run_id} to finish after the Redis restart", timeout=240, every=2)
+    assert runs[0]["status"] == "succeeded"
     assert _table(lakehouse_namespace, "gold_total") == [{"n": 0, "value": 20}]
 
 
@@ -276,16 +352,14 @@ def test_beat_fires_the_daily_pipeline_on_a_short_schedule(
     t0 = datetime.now(UTC)
     _worker(start_process, env)
     start_process(["beat"], beat_env, "beat")
-    deadline = time.monotonic() + 150
-    runs: list[dict[str, Any]] = []
-    while time.monotonic() < deadline and not runs:
-        time.sleep(3)
-        runs = [
-            r
-            for r in _runs(env)
-            if r["via"] == "workers"
-            and r["status"] == "succeeded"
-            and datetime.fromisoformat(r["started_at"]) > t0
-        ]
-    assert runs, (tmp_path / "beat.log").read_text()[-3000:]
+
+    def fired() -> list[dict[str, Any]]:
+        return [r for r in _runs(env) if r["via"] == "workers" and r["status"] == "succeeded"
+                and datetime.fromisoformat(r["started_at"]) > t0]
+
+    try:
+        wait_for(fired, "beat's daily pipeline to run and succeed", timeout=150, every=3)
+    except pytest.fail.Exception:
+        print((tmp_path / "beat.log").read_text()[-3000:])
+        raise
     assert _table(lakehouse_namespace, "gold_total") == [{"n": 0, "value": 20}]

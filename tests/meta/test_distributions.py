@@ -38,3 +38,37 @@ def test_build_metadata_matches_pyproject(package: Path) -> None:
 
 def test_every_package_is_listed() -> None:
     assert {p.name for p in PACKAGES} == {"core", "ingest-plugins", "processing", "ml", "api", "web"}
+
+
+def _requirements(project: dict[str, Any]) -> list[str]:
+    reqs = list(project.get("dependencies", []))
+    for extra in project.get("optional-dependencies", {}).values():
+        reqs.extend(extra)
+    return reqs
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=[p.name for p in PACKAGES])
+def test_packages_declare_ranges_and_leave_exact_pins_to_the_lock(package: Path) -> None:
+    from packaging.requirements import Requirement
+
+    data = tomllib.loads((package / "pyproject.toml").read_text())
+    for raw in [*_requirements(data["project"]), *data["build-system"]["requires"]]:
+        req = Requirement(raw)
+        pinned = [s for s in req.specifier if s.operator in ("==", "===")]
+        assert not pinned, f"{package.name}: {raw!r} is an exact pin; declare a range (the lock pins)"
+        if req.name.startswith("cryptolake-") and req.name != data["project"]["name"]:
+            assert req.specifier, f"{package.name}: {raw!r} needs a compatible range"
+
+
+def test_the_core_distribution_is_light() -> None:
+    """A plugin author's ``pip install cryptolake-core`` gets the contract only; the engines,
+    the worker and the stack launcher are extras."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "packages" / "core" / "pyproject.toml").read_text())["project"]
+    base = {Requirement(r).name.lower() for r in project["dependencies"]}
+    assert base == {"pluggy", "pydantic", "pydantic-settings", "typer", "rich", "packaging"}
+    extras = project["optional-dependencies"]
+    assert {"lakehouse", "supervisor", "worker", "stack", "spark", "testing"} <= set(extras)
+    named = {Requirement(r).name.lower() for r in _requirements(project)}
+    assert {"celery", "psutil", "pyiceberg", "trino", "boto3", "pyspark", "pytest"} <= named

@@ -87,7 +87,8 @@ def test_cdd_messy_export_seconds_and_ms_twelve_hour_dates_duplicates_descending
 
 def test_cdd_rejects_a_non_finite_volume_with_the_field_named() -> None:
     line = b"1597046400000,2020-08-10 08:00:00,ETH/USDT,390.5,391.0,389.9,390.2,1000.0,nan,5000"
-    recs, rejects = split(binance.read_cdd(Path("Binance_ETHUSDT_1h.csv"), b"unix,date\n" + line))
+    header = b"unix,date,symbol,open,high,low,close,Volume ETH,Volume USDT,tradecount\n"
+    recs, rejects = split(binance.read_cdd(Path("Binance_ETHUSDT_1h.csv"), header + line))
     assert not recs and len(rejects) == 1
     assert "k.q" in rejects[0].reason and "finite" in rejects[0].reason
     assert rejects[0].raw == line and rejects[0].origin == "Binance_ETHUSDT_1h.csv:2"

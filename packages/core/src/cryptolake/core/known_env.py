@@ -82,6 +82,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
     KnownEnv("CRYPTOLAKE_DBT__PROJECT_DIR", "dbt project directory (default: transform/ of the checkout)"),
     KnownEnv("CRYPTOLAKE_COINGECKO__API_KEY", "CoinGecko API key (optional)", secret=True),
+    KnownEnv("CRYPTOLAKE_MARKETS__COINS", 'JSON map of followed coins, CoinGecko id -> symbol, e.g. {"bitcoin": "BTCUSDT"}'),
     # cryptolake-processing: the Spark stream job (its own settings section, StreamConfig)
     *(
         KnownEnv(f"CRYPTOLAKE_STREAM__{key}", text, owner="cryptolake-processing")

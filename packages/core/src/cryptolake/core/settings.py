@@ -131,6 +131,33 @@ class SparkSettings(BaseModel):
     )
 
 
+#: The default market universe: CoinGecko coin id -> Binance spot symbol.
+DEFAULT_COINS: dict[str, str] = {
+    "bitcoin": "BTCUSDT",
+    "ethereum": "ETHUSDT",
+    "solana": "SOLUSDT",
+    "binancecoin": "BNBUSDT",
+    "ripple": "XRPUSDT",
+    "cardano": "ADAUSDT",
+    "dogecoin": "DOGEUSDT",
+}
+
+
+class MarketsSettings(BaseModel):
+    coins: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_COINS),
+        description="the coins CryptoLake follows: CoinGecko coin id -> exchange symbol (the one "
+        "map every source and transform reads)",
+    )
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.coins.values())
+
+    def coin_of(self, symbol: str) -> str | None:
+        return next((c for c, s in self.coins.items() if s == symbol.upper()), None)
+
+
 class CoinGeckoSettings(BaseModel):
     api_key: SecretStr | None = Field(
         None, description="CoinGecko API key, sent as a header when set (the coingecko plugin)"
@@ -176,6 +203,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = JobsSettings()
     dbt: DbtSettings = DbtSettings()
     coingecko: CoinGeckoSettings = CoinGeckoSettings()
+    markets: MarketsSettings = MarketsSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

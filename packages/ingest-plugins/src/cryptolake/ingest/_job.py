@@ -12,7 +12,20 @@ from cryptolake.core import JobContext, JobResult
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT"]
+
+
+def default_symbols() -> list[str]:
+    """The exchange symbols of the followed coins (``CRYPTOLAKE_MARKETS__COINS``)."""
+    from cryptolake.core.settings import get_settings
+
+    return get_settings().markets.symbols
+
+
+def default_coins() -> list[str]:
+    """The CoinGecko ids of the followed coins (``CRYPTOLAKE_MARKETS__COINS``)."""
+    from cryptolake.core.settings import get_settings
+
+    return list(get_settings().markets.coins)
 
 
 class BronzeTarget(BaseModel):

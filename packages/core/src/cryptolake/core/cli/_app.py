@@ -56,20 +56,23 @@ def _copy(group: typer.Typer) -> typer.Typer:
     return new
 
 
-def _missing_extra(name: str, extra: str, error: ImportError) -> typer.Typer:
-    group = typer.Typer(help=f"(needs: pip install 'cryptolake-core[{extra}]')")
+def _missing_extra(app: typer.Typer, name: str, extra: str, error: ImportError) -> None:
+    """``cryptolake NAME ...`` says which extra to install instead of failing on an import."""
 
-    @group.callback(invoke_without_command=True)
-    def _needs() -> None:
+    @app.command(
+        name,
+        help=f"(not installed: needs the {extra!r} extra of cryptolake-core)",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+    )
+    def _needs(ctx: typer.Context) -> None:
         typer.secho(
-            f"error: `cryptolake {name}` needs the {extra!r} extra ({error}); "
-            f"install it with: pip install 'cryptolake-core[{extra}]'",
+            f"error: `cryptolake {name}` needs the {extra!r} extra ({error}); install it with: "
+            f"pip install 'cryptolake-core[{extra}]'",
             fg="red",
             err=True,
         )
         raise typer.Exit(2)
-
-    return group
 
 
 def build_app(host: PluginHost | None = None) -> typer.Typer:
@@ -93,7 +96,7 @@ def build_app(host: PluginHost | None = None) -> typer.Typer:
     try:
         from cryptolake.core.stack import cli as stack_cli
     except ImportError as exc:  # the light core: no `stack` extra installed
-        commands.add_core_group("stack", _missing_extra("stack", "stack", exc))
+        _missing_extra(app, "stack", "stack", exc)
     else:
         commands.add_core_group("stack", _copy(stack_cli.app))
     if host is not None:

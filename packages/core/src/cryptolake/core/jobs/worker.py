@@ -19,6 +19,11 @@ The ``heavy`` queue is consumed with concurrency 1 so two Spark jobs never share
 Redis is the broker (persistent: ``appendonly yes``), with a visibility timeout longer than any
 job, so a task of a killed worker is redelivered; steps are idempotent (``MERGE INTO``), so a
 redelivered step adds no duplicate rows.
+
+Nothing is built at import time: :func:`make_app` makes a Celery app with its tasks (``cryptolake
+worker`` and ``cryptolake beat`` call it), and each app builds its plugin host lazily, once per
+worker process. ``celery -A cryptolake.core.jobs.worker`` still finds an app: the module attribute
+``app`` is made on first access (:func:`get_app`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from celery import Celery, Task, chain, signals
 from celery.schedules import crontab
 
 from cryptolake.core.errors import TransientError
+from cryptolake.core.jobs import StreamingTransform
 from cryptolake.core.logging import bind, configure
 from cryptolake.core.manager import PluginHost, build_plugin_manager
 from cryptolake.core.pipeline import (
@@ -52,10 +58,27 @@ HEAVY_QUEUE = "cryptolake.heavy"
 LIGHT_QUEUE = "cryptolake.light"
 
 
-def make_app(settings: Settings | None = None) -> Celery:
+class CryptoLakeCelery(Celery):  # type: ignore[misc]
+    """A Celery app that carries the settings it was made from and its plugin host."""
+
+    def __init__(self, settings: Settings, host: PluginHost | None = None, **kwargs: Any) -> None:
+        super().__init__("cryptolake", **kwargs)
+        self.cryptolake_settings = settings
+        self._plugin_host = host
+
+    @property
+    def plugin_host(self) -> PluginHost:
+        """The plugin host of this process, built on first use (after the pool forked)."""
+        if self._plugin_host is None:
+            self._plugin_host = build_plugin_manager(self.cryptolake_settings)
+        return self._plugin_host
+
+
+def make_app(settings: Settings | None = None, host: PluginHost | None = None) -> CryptoLakeCelery:
+    """A Celery app with every CryptoLake task and the beat schedule, from ``settings``."""
     s = settings or get_settings()
-    app = Celery(
-        "cryptolake", broker=s.redis_url(s.jobs.broker_db), backend=s.redis_url(s.jobs.result_db)
+    app = CryptoLakeCelery(
+        s, host, broker=s.redis_url(s.jobs.broker_db), backend=s.redis_url(s.jobs.result_db)
     )
     app.conf.update(
         task_acks_late=True,
@@ -77,7 +100,23 @@ def make_app(settings: Settings | None = None) -> Celery:
         beat_schedule=beat_schedule(s),
         beat_schedule_filename=str(s.home / "celerybeat-schedule"),
     )
+    _register_tasks(app)
+    signals.worker_process_init.connect(_configure_logging, weak=False,
+                                        dispatch_uid="cryptolake.logging")
+    signals.beat_init.connect(_configure_logging, weak=False, dispatch_uid="cryptolake.logging.beat")
     return app
+
+
+@cache
+def get_app() -> CryptoLakeCelery:
+    """The app of this process's settings, made once (what ``celery -A`` finds as ``app``)."""
+    return make_app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return get_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _cron(expr: str) -> crontab:
@@ -105,17 +144,6 @@ def beat_schedule(s: Settings) -> dict[str, Any]:
     }
 
 
-app = make_app()
-
-
-@cache
-def _host() -> PluginHost:
-    """One plugin host per worker process."""
-    return build_plugin_manager()
-
-
-@signals.worker_process_init.connect
-@signals.beat_init.connect
 def _configure_logging(**_: Any) -> None:
     s = get_settings()
     configure(s.log.level, s.log.format)
@@ -132,60 +160,80 @@ class StepTask(Task):  # type: ignore[misc]
     acks_late = True
 
 
-def _run_step(*, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
+def _host(task: Task) -> PluginHost:
+    app = task.app
+    if isinstance(app, CryptoLakeCelery):
+        return app.plugin_host
+    return _default_host()
+
+
+@cache
+def _default_host() -> PluginHost:
+    return build_plugin_manager()
+
+
+def _run_step(
+    task: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]
+) -> dict[str, Any]:
     pipeline_run = PipelineRun.from_dict(run)
     the_step = Step.from_dict(step)
     with bind(run_id=pipeline_run.run_id, step=the_step.label):
-        outcome = execute_step(_host(), pipeline_run, index, the_step)
+        outcome = execute_step(_host(task), pipeline_run, index, the_step)
     return {"step": the_step.label, "status": outcome.status, "rows_in": outcome.rows_in,
             "rows_out": outcome.rows_out, "rejected": outcome.rejected,
             "duration_s": outcome.duration_s, "gate": outcome.gate}
 
 
-@app.task(name="cryptolake.ingest.run_source", base=StepTask, bind=True)
 def run_source(self: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
-    return _run_step(run=run, index=index, step=step)
+    return _run_step(self, run=run, index=index, step=step)
 
 
-@app.task(name="cryptolake.processing.run_transform", base=StepTask, bind=True)
 def run_transform(self: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
-    return _run_step(run=run, index=index, step=step)
+    return _run_step(self, run=run, index=index, step=step)
 
 
-@app.task(name="cryptolake.processing.run_gate", base=StepTask, bind=True)
 def run_gate(self: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
     """A failed gate raises QualityGateFailed (terminal, not retried): the chain stops there."""
-    return _run_step(run=run, index=index, step=step)
+    return _run_step(self, run=run, index=index, step=step)
 
 
-@app.task(name="cryptolake.processing.run_maintenance", base=StepTask, bind=True)
 def run_maintenance(self: Task, *, run: dict[str, Any], index: int, step: dict[str, Any]) -> dict[str, Any]:
-    return _run_step(run=run, index=index, step=step)
+    return _run_step(self, run=run, index=index, step=step)
 
 
-TASK_FOR_KIND = {"ingest": run_source, "transform": run_transform, "gate": run_gate}
+TASK_FOR_KIND = {
+    "ingest": "cryptolake.ingest.run_source",
+    "transform": "cryptolake.processing.run_transform",
+    "gate": "cryptolake.processing.run_gate",
+}
+MAINTENANCE_TASK = "cryptolake.processing.run_maintenance"
 
 
-def _signature(run: PipelineRun, index: int, step: Step) -> Any:
-    task = run_maintenance if step.name.startswith("maintenance") else TASK_FOR_KIND[step.kind]
+def _signature(app: Celery, run: PipelineRun, index: int, step: Step) -> Any:
+    task = MAINTENANCE_TASK if step.name.startswith("maintenance") else TASK_FOR_KIND[step.kind]
     # immutable: a step does not receive the previous step's result
-    return task.si(run=run.as_dict(), index=index, step=step.as_dict())
+    return app.signature(task, kwargs={"run": run.as_dict(), "index": index, "step": step.as_dict()},
+                         immutable=True)
 
 
-def build_chain(run: PipelineRun, steps: list[Step]) -> Any:
+def build_chain(run: PipelineRun, steps: list[Step], app: Celery | None = None) -> Any:
     """The pipeline as a Celery chain ending with ``finish_pipeline``; a failure calls
     ``fail_pipeline``, which records the remaining steps as skipped."""
-    sigs = [_signature(run, i, s) for i, s in enumerate(steps)]
+    app = app or get_app()
+    sigs = [_signature(app, run, i, s) for i, s in enumerate(steps)]
     started = datetime.now(UTC).isoformat()
-    finish = finish_pipeline.si(run=run.as_dict(), started=started)
-    on_error = fail_pipeline.si(
-        run=run.as_dict(), started=started, steps=[s.as_dict() for s in steps]
+    finish = app.signature("cryptolake.core.finish_pipeline",
+                           kwargs={"run": run.as_dict(), "started": started}, immutable=True)
+    on_error = app.signature(
+        "cryptolake.core.fail_pipeline",
+        kwargs={"run": run.as_dict(), "started": started, "steps": [s.as_dict() for s in steps]},
+        immutable=True,
     )
     return chain(*sigs, finish).on_error(on_error)
 
 
 def plan(pipeline: str, source: str, host: PluginHost | None = None) -> list[Step]:
-    host = host or _host()
+    host = host or _default_host()
     if pipeline == "daily":
         return daily_pipeline(host, source=source)
     if pipeline == "maintenance":
@@ -193,9 +241,8 @@ def plan(pipeline: str, source: str, host: PluginHost | None = None) -> list[Ste
     raise ValueError(f"unknown pipeline {pipeline!r}; known: daily, maintenance")
 
 
-@app.task(name="cryptolake.core.start_pipeline")
 def start_pipeline(
-    *, pipeline: str, source: str, start: str | None = None, end: str | None = None
+    self: Task, *, pipeline: str, source: str, start: str | None = None, end: str | None = None
 ) -> str:
     """Plan the pipeline and launch its chain; returns the run id."""
     run = PipelineRun(
@@ -203,18 +250,16 @@ def start_pipeline(
         start=datetime.fromisoformat(start) if start else None,
         end=datetime.fromisoformat(end) if end else None, via="workers",
     )
-    build_chain(run, plan(pipeline, source)).apply_async()
+    build_chain(run, plan(pipeline, source, _host(self)), self.app).apply_async()
     log.info("pipeline %s started as run %s", pipeline, run.run_id)
     return run.run_id
 
 
-@app.task(name="cryptolake.core.finish_pipeline")
 def finish_pipeline(*, run: dict[str, Any], started: str) -> str:
     record_run(get_settings(), PipelineRun.from_dict(run), "succeeded", datetime.fromisoformat(started))
     return "succeeded"
 
 
-@app.task(name="cryptolake.core.fail_pipeline")
 def fail_pipeline(*, run: dict[str, Any], started: str, steps: list[dict[str, Any]]) -> str:
     """Record the run as failed and the steps that never ran as skipped."""
     from cryptolake.core.pipeline import steps_of
@@ -235,18 +280,36 @@ def fail_pipeline(*, run: dict[str, Any], started: str, steps: list[dict[str, An
     return "failed"
 
 
-@app.task(name="cryptolake.processing.check_stream")
-def check_stream() -> str:
-    """Restart the stream job when it is not running (transforms with the streaming capability)."""
-    host = _host()
+def check_stream(self: Task) -> str:
+    """Restart the stream job when it is not running (transforms with the ``streaming``
+    capability, whose implementation follows :class:`~cryptolake.core.jobs.StreamingTransform`)."""
+    host = _host(self)
     restarted = []
     for entry in host.transforms:
         if "streaming" not in entry.capabilities:
             continue
         impl = entry.load()(entry.configure({}))
-        ensure = getattr(impl, "ensure_running", None)
-        if callable(ensure) and ensure():
+        if not isinstance(impl, StreamingTransform):
+            log.warning("transform %s declares 'streaming' but has no ensure_running(); see "
+                        "cryptolake.core.StreamingTransform", entry.name)
+            continue
+        if impl.ensure_running():
             restarted.append(entry.name)
     if restarted:
         log.warning("stream job(s) restarted: %s", ", ".join(restarted))
     return ",".join(restarted) or "ok"
+
+
+def _register_tasks(app: Celery) -> None:
+    """Every CryptoLake task, on ``app`` (names are the contract; see the module docstring)."""
+    for name, fn in (
+        ("cryptolake.ingest.run_source", run_source),
+        ("cryptolake.processing.run_transform", run_transform),
+        ("cryptolake.processing.run_gate", run_gate),
+        ("cryptolake.processing.run_maintenance", run_maintenance),
+    ):
+        app.task(name=name, base=StepTask, bind=True)(fn)
+    app.task(name="cryptolake.core.start_pipeline", bind=True)(start_pipeline)
+    app.task(name="cryptolake.core.finish_pipeline")(finish_pipeline)
+    app.task(name="cryptolake.core.fail_pipeline")(fail_pipeline)
+    app.task(name="cryptolake.processing.check_stream", bind=True)(check_stream)

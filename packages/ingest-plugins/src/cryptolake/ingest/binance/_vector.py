@@ -1,7 +1,7 @@
 """Vectorised (pyarrow) parsing of the large recorded kline CSV layouts.
 
-Same checks and the same Kafka values as :func:`cryptolake.ingest.binance.parse.fast_kline`, done
-column-wise in Arrow: rows that fail any check are handed to ``fast_kline`` one by one, so their
+Same checks and the same Kafka values as :func:`cryptolake.ingest.binance.kline.kline_record`, done
+column-wise in Arrow: rows that fail any check are re-read row-wise one by one, so their
 rejects carry the same reasons. A file the vector path cannot map row-for-row to line numbers
 (quotes, blank lines, CR, rows with the wrong field count) returns ``None`` and is parsed by the
 row-wise parser instead. A unit test holds both paths to byte-identical output.

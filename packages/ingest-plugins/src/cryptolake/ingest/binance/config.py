@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
 
-from cryptolake.ingest._job import DEFAULT_SYMBOLS, BronzeTarget
+from cryptolake.ingest._job import BronzeTarget, default_symbols
 
 
 class _Symbols(BaseModel):
     symbols: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_SYMBOLS),
-        description="Binance spot symbols, e.g. BTCUSDT",
+        default_factory=default_symbols,
+        description="Binance spot symbols, e.g. BTCUSDT (default: the followed coins, "
+        "CRYPTOLAKE_MARKETS__COINS)",
     )
 
     @field_validator("symbols")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from cryptolake.ingest._job import BronzeTarget
-from cryptolake.ingest.coingecko.parse import DEFAULT_COINS
+from cryptolake.ingest._job import BronzeTarget, default_coins
 
 API_KEY_ENV = "CRYPTOLAKE_COINGECKO__API_KEY"
 
@@ -13,7 +12,8 @@ API_KEY_ENV = "CRYPTOLAKE_COINGECKO__API_KEY"
 class CoinGeckoConfig(BronzeTarget):
     base_url: str = Field("https://api.coingecko.com/api/v3", description="API base URL")
     coins: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_COINS), description="CoinGecko coin ids"
+        default_factory=default_coins,
+        description="CoinGecko coin ids (default: the followed coins, CRYPTOLAKE_MARKETS__COINS)",
     )
     vs_currency: str = "usd"
     api_key_env: str = Field(API_KEY_ENV, description="environment variable holding the API key")

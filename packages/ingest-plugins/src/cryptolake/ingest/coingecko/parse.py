@@ -28,19 +28,17 @@ LAYOUT_CHART = "coingecko_market_chart_json"
 LAYOUT_MARKETS = "coingecko_markets_json"
 _SERIES = ("prices", "market_caps", "total_volumes")
 HOUR_MS = 3_600_000
-#: CoinGecko ids of the default coins, and their Binance USDT symbols.
-DEFAULT_COINS: dict[str, str] = {
-    "bitcoin": "BTCUSDT",
-    "ethereum": "ETHUSDT",
-    "solana": "SOLUSDT",
-    "binancecoin": "BNBUSDT",
-    "ripple": "XRPUSDT",
-    "cardano": "ADAUSDT",
-    "dogecoin": "DOGEUSDT",
-}
-KNOWN_COINS = frozenset(DEFAULT_COINS)
-#: Recorded file names that are not the coin id.
-FILE_COINS = {"btc_market_chart": "bitcoin", "bitcoin_chart": "bitcoin"}
+#: Recorded file names that are not the coin id (``bitcoin_chart.json``): suffixes dropped.
+FILE_SUFFIXES = ("_market_chart", "-market-chart", "_chart", "-chart")
+_COIN_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def coin_from_file_name(name: str) -> str | None:
+    """The coin id a ``market_chart`` file is named after (``polkadot.json``), or ``None``."""
+    stem = name.removesuffix(".gz").removesuffix(".json")
+    for suffix in FILE_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem if _COIN_ID.match(stem) else None
 
 
 def unwrap(doc: Any) -> Any:
@@ -238,12 +236,11 @@ def read_market_chart(path: Path, data: bytes, now: int | None = None) -> Iterat
     if bad:
         yield bad
         return
-    name = path.name.removesuffix(".gz").removesuffix(".json")
-    coin = FILE_COINS.get(name, name)
-    if coin not in KNOWN_COINS:
+    coin = coin_from_file_name(path.name)
+    if coin is None:
         yield Reject(
-            f"cannot tell the coin id from the file name {path.name!r} (known: "
-            f"{', '.join(sorted(KNOWN_COINS))})",
+            f"cannot tell the coin id from the file name {path.name!r}: name the file after the "
+            "CoinGecko coin id (e.g. polkadot.json)",
             data[:4096],
             LAYOUT_CHART,
             path.name,

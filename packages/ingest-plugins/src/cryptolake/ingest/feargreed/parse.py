@@ -20,9 +20,15 @@ def records(
     doc: Any, *, origin: str, layout: str = LAYOUT, now: int | None = None
 ) -> Iterator[Record | Reject]:
     what = "fear & greed"
+    if isinstance(doc, list):  # the history as a bare array: the API's 'data' without the envelope
+        doc = {"data": doc}
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         yield Reject(
-            "expected an object with a 'data' array", dumps(doc)[:4096], layout, origin, FEED
+            "expected an object with a 'data' array, or an array of index entries",
+            dumps(doc)[:4096],
+            layout,
+            origin,
+            FEED,
         )
         return
     meta = doc.get("metadata")
@@ -65,6 +71,9 @@ def records(
 def detect(path: Path, head: bytes) -> str | None:
     compact = re.sub(rb"\s+", b"", head[:1024])
     if compact.startswith(b'{"name":"FearandGreedIndex"') or compact.startswith(b'{"name":"Fear'):
+        return LAYOUT
+    # a bare array of entries: {"value", "value_classification", "timestamp"} in any order
+    if compact.startswith(b"[{") and b'"value_classification":' in compact[:400]:
         return LAYOUT
     return None
 

@@ -79,7 +79,12 @@ def load(
     files: dict[str, Any] = {}
     for fi, path in enumerate(_selected(root, cfg)):
         rel = path.relative_to(root).as_posix()
-        data = layouts.read_bytes(path)
+        try:
+            data = layouts.read_bytes(path)
+        except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
+            rejects.append(Reject(f"cannot read the file: {exc}", b"", None, rel))
+            files[rel] = {"layout": None, "records": 0, "rejected": 1}
+            continue
         layout = layouts.detect(host, path, data)
         if layout is None:
             rejects.append(
@@ -93,8 +98,21 @@ def load(
             files[rel] = {"layout": None, "records": 0, "rejected": 1}
             continue
         window = (start_ms, end_ms) if start_ms is not None or end_ms is not None else None
-        reader = layouts.reader_for(layout)
-        items = list(layouts.run_reader(reader, path, data, window))
+        try:
+            reader = layouts.reader_for(layout)
+            items = list(layouts.run_reader(reader, path, data, window))
+        except Exception as exc:  # - whatever a reader raises rejects its file, not the replay
+            log.warning("replay: %s (%s) could not be read: %s", rel, layout, exc, exc_info=True)
+            rejects.append(
+                Reject(
+                    f"the {layout} reader failed on this file: {type(exc).__name__}: {exc}",
+                    data[: layouts.HEAD_BYTES],
+                    layout,
+                    rel,
+                )
+            )
+            files[rel] = {"layout": layout, "records": 0, "rejected": 1}
+            continue
         bad = [i for i in items if isinstance(i, Reject)]
         rejects.extend(bad)
         kept: list[tuple[int, Record]] = [
