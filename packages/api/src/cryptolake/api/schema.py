@@ -70,6 +70,7 @@ def build_schema(host: Any | None = None, settings: ApiSettings | None = None) -
             py_name = "".join("_" + c.lower() if c.isupper() else c for c in name)
             plugin_fields[py_name] = fld
             tables[name] = [tf.table]
+    parser_cache, validation_cache = ParserCache(maxsize=256), ValidationCache(maxsize=256)
     ext.ROOT_TABLES.clear()
     ext.ROOT_TABLES.update(tables)
     return strawberry.Schema(
@@ -80,8 +81,8 @@ def build_schema(host: Any | None = None, settings: ApiSettings | None = None) -
             lambda: QueryDepthLimiter(max_depth=s.max_depth),
             lambda: MaxAliasesLimiter(max_alias_count=s.max_aliases),
             lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: parser_cache,  # one cache for every request
+            lambda: validation_cache,
             ext.Metrics,
             ext.Guard,
             ext.ReadCache,

@@ -92,3 +92,17 @@ def cryptolake_before_job(job: JobContext) -> None:
 @hookimpl
 def cryptolake_after_job(job: JobContext, result: JobResult) -> None:
     _record("after_job", name=job.name, rows_out=result.rows_out)
+
+
+@hookimpl
+def cryptolake_register_api_fields(registry: Any) -> None:
+    """The ticks table as a GraphQL type and root field (``exampleTicks``); the table can be
+    pointed elsewhere with ``EXAMPLE_PLUGIN_API_TABLE`` (the API tests use a private namespace)."""
+    registry.add_table(
+        "exampleTicks",
+        table=os.environ.get("EXAMPLE_PLUGIN_API_TABLE", "silver.example_ticks"),
+        type_name="ExampleTick",
+        columns={"tick": "Int", "value": "Float", "at": "DateTime"},
+        order_by=("tick",),
+        description="Ticks counted by the example source.",
+    )
