@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cryptolake.core.hookspecs import ALL_SPECS, hook_names
+from cryptolake.core.manager import HOOK_CALLERS, PluginHost
 
 
 def _repo_root() -> Path:
@@ -47,14 +49,53 @@ def test_hook_is_in_the_plugin_author_guide(name: str) -> None:
     assert re.search(rf"^#### `{name}\(", guide, re.M), f"{name} is not documented in docs/plugins.md"
 
 
-@pytest.mark.parametrize("name", HOOKS)
-def test_hook_is_exercised_by_a_test(name: str) -> None:
+def _test_functions() -> dict[str, tuple[Path, ast.FunctionDef]]:
     root = _repo_root()
-    me = Path(__file__).resolve()
-    files = [
-        p
-        for pattern in ("packages/*/tests/**/*.py", "tests/**/*.py")
-        for p in root.glob(pattern)
-        if p.resolve() != me and "thirdparty" not in p.parts
-    ]
-    assert any(name in p.read_text() for p in files), f"no test exercises {name}"
+    found: dict[str, tuple[Path, ast.FunctionDef]] = {}
+    for pattern in ("packages/*/tests/**/test_*.py", "tests/**/test_*.py"):
+        for path in root.glob(pattern):
+            if "thirdparty" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.FunctionDef) and node.name.startswith("test_hook_"):
+                    found[node.name] = (path, node)
+    return found
+
+
+def test_every_hook_has_a_typed_caller_on_the_host() -> None:
+    assert set(HOOK_CALLERS) == set(HOOKS)
+    for hook, attr in HOOK_CALLERS.items():
+        assert hasattr(PluginHost, attr), f"{hook}: PluginHost has no {attr}"
+
+
+@pytest.mark.parametrize("name", HOOKS)
+def test_hook_is_called_by_a_test(name: str) -> None:
+    """datasette's rule: a test named ``test_hook_<hook>`` implements the hook and calls it
+    through the host's typed method — naming the hook somewhere is not enough."""
+    tests = _test_functions()
+    assert f"test_hook_{name}" in tests, f"no test_hook_{name}() calls {name}"
+    path, fn = tests[f"test_hook_{name}"]
+    nodes = list(ast.walk(fn))
+    implements = any(isinstance(n, ast.FunctionDef) and n.name == name for n in nodes) or any(
+        isinstance(n, ast.Name) and n.id == "Recorder" for n in nodes
+    )
+    assert implements, f"{path.name}::test_hook_{name} implements no {name}()"
+    caller = HOOK_CALLERS[name]
+    calls = any(isinstance(n, ast.Attribute) and n.attr == caller for n in nodes)
+    assert calls, f"{path.name}::test_hook_{name} never reaches host.{caller}"
+
+
+def test_code_reaches_hooks_only_through_the_typed_host() -> None:
+    """No ``host.hook.<name>(...)``, ``pm.hook``, ``notify("cryptolake_...")`` in package code."""
+    root = _repo_root()
+    offenders = []
+    for path in root.glob("packages/*/src/cryptolake/**/*.py"):
+        if path.name == "manager.py" and path.parent.name == "core":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr == "hook":
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}: .hook")
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "notify"):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}: .notify()")
+    assert not offenders, "call the host's typed methods instead:\n" + "\n".join(offenders)

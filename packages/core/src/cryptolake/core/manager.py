@@ -49,6 +49,7 @@ from cryptolake.core.tables import TableRegistry
 
 if TYPE_CHECKING:
     from cryptolake.core.commands import CommandRegistry
+    from cryptolake.core.hookspecs.api import ApiFieldRegistry
     from cryptolake.core.jobs import JobContext
     from cryptolake.core.results import CheckResult, JobResult
 
@@ -58,6 +59,26 @@ ENTRY_POINT_GROUP = "cryptolake"
 MANIFEST_ATTR = "CRYPTOLAKE_PLUGIN"
 
 Status = Literal["enabled", "blocked", "error"]
+
+#: The typed method (or registry property) of :class:`PluginHost` that calls each hook — the only
+#: way code reaches a hook. A meta test checks every declared hook is here and tested through it.
+HOOK_CALLERS: dict[str, str] = {
+    "cryptolake_register_tables": "tables",
+    "cryptolake_register_sources": "sources",
+    "cryptolake_register_transforms": "transforms",
+    "cryptolake_register_quality_suites": "quality",
+    "cryptolake_register_models": "models",
+    "cryptolake_register_commands": "register_commands",
+    "cryptolake_register_api_fields": "register_api_fields",
+    "cryptolake_detect_layout": "detect_layout",
+    "cryptolake_select_champion": "select_champion",
+    "cryptolake_before_job": "before_job",
+    "cryptolake_after_job": "after_job",
+    "cryptolake_on_job_error": "on_job_error",
+    "cryptolake_batch_committed": "batch_committed",
+    "cryptolake_quality_gate_failed": "quality_gate_failed",
+    "cryptolake_model_promoted": "model_promoted",
+}
 R = TypeVar("R", bound=Registry[Any])
 
 
@@ -335,6 +356,27 @@ class PluginHost:
         new groups. A plugin that raises is logged and skipped."""
         self._notify("cryptolake_register_commands", commands=commands)
         commands.mount_new_groups()
+
+    def register_api_fields(self, registry: ApiFieldRegistry) -> None:
+        """``cryptolake_register_api_fields``: let every plugin add its GraphQL fields.
+
+        ``registry.current_plugin`` is set to each plugin's name while it runs (when the registry
+        has that attribute); a plugin that raises is logged, and ``registry.discard_plugin(name)``
+        (when the registry has it) drops what it added.
+        """
+        for impl in self._impls("cryptolake_register_api_fields"):
+            if hasattr(registry, "current_plugin"):
+                setattr(registry, "current_plugin", impl.plugin_name)  # noqa: B010
+            try:
+                impl.function(registry=registry)
+            except Exception:
+                discard = getattr(registry, "discard_plugin", None)
+                if callable(discard):
+                    discard(impl.plugin_name)
+                log.exception("plugin %s failed in cryptolake_register_api_fields (its fields "
+                              "are left out)", impl.plugin_name)
+        if hasattr(registry, "current_plugin"):
+            setattr(registry, "current_plugin", "")  # noqa: B010
 
     def before_job(self, job: JobContext) -> None:
         """``cryptolake_before_job``."""
