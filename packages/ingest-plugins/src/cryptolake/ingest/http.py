@@ -169,7 +169,7 @@ class HttpClient:
                 # connection refused / reset, or a body cut short (Content-Length not reached)
                 last = f"{type(exc).__name__}: {exc}"
                 log.warning(
-                    "GET %s failed (%s); retry %d/%d", url, last, attempt + 1, self.max_retries
+                    "GET %s failed (%s); attempt %d of %d", url, last, attempt + 1, self.max_retries + 1
                 )
                 self.sleep(self._backoff(attempt))
                 continue
@@ -194,7 +194,7 @@ class HttpClient:
             if resp.status_code >= 500:
                 self.stats["server_errors"] += 1
                 last = f"HTTP {resp.status_code}"
-                log.warning("GET %s: %s; retry %d/%d", url, last, attempt + 1, self.max_retries)
+                log.warning("GET %s: %s; attempt %d of %d", url, last, attempt + 1, self.max_retries + 1)
                 self.sleep(self._backoff(attempt))
                 continue
             if resp.status_code >= 400:
@@ -203,7 +203,7 @@ class HttpClient:
                 data = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 last = f"body is not JSON ({exc})"
-                log.warning("GET %s: %s; retry %d/%d", url, last, attempt + 1, self.max_retries)
+                log.warning("GET %s: %s; attempt %d of %d", url, last, attempt + 1, self.max_retries + 1)
                 if attempt < self.max_retries:
                     self.sleep(self._backoff(attempt))
                     continue

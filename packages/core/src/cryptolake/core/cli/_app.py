@@ -39,6 +39,9 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an error (allowed anywhere on the line)."
+    ),
 ) -> None:
     try:
         settings = get_settings()

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cryptolake.core.errors import CryptoLakeError
+from cryptolake.core.errors import ConfigError, CryptoLakeError
 from cryptolake.core.jobs import JobContext, JobResult, run_job
 from cryptolake.core.manager import PluginHost
 from cryptolake.core.registry import Entry
@@ -47,6 +47,36 @@ def parse_sets(values: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def check_keys(entry: Entry, config: dict[str, Any]) -> None:
+    """Refuse ``--set`` keys the entry's configuration does not have, naming the known ones."""
+    model = entry.config_model
+    fields = model.model_fields
+    known = set(fields) | {f.alias for f in fields.values() if f.alias}
+    if model.model_config.get("extra") == "allow":
+        return
+    unknown = sorted(k for k in config if k not in known)
+    if unknown:
+        raise ConfigError(
+            f"--set {', '.join(unknown)}: {entry.name} has no such setting; "
+            f"known: {', '.join(sorted(fields))}"
+        )
+
+
+def describe_validation(exc: Exception, name: str) -> str:
+    """A pydantic ``ValidationError`` in one line: which key, what is wrong, what it got."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return f"invalid configuration for {name}: {exc}"
+    parts = []
+    for err in errors():
+        key = ".".join(str(x) for x in err.get("loc", ())) or "(configuration)"
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        parts.append(f"{key}: {msg[0].lower() + msg[1:] if msg else msg}{shown}")
+    return f"invalid configuration for {name}: " + "; ".join(parts)
+
+
 def summary_table(rows: Sequence[tuple[str, JobResult, str]]) -> Table:
     table = Table("step", "rows in", "rows out", "rejected", "seconds", "result")
     for name, r, status in rows:
@@ -67,13 +97,14 @@ def execute(
     params: dict[str, Any] | None = None,
 ) -> JobResult:
     """Build the entry's implementation from ``config`` and run it with a progress display."""
+    check_keys(entry, config)
     try:
         job = entry.load()(entry.configure(config))
     except CryptoLakeError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from exc
     except ValueError as exc:  # pydantic validation of the config
-        console.print(f"[red]error:[/] invalid configuration for {entry.name}: {exc}")
+        console.print(f"[red]error:[/] {describe_validation(exc, entry.name)}", highlight=False)
         raise typer.Exit(2) from exc
     with Progress(
         TextColumn("[bold]{task.description}"),
