@@ -27,6 +27,7 @@ import pytest
 CLI = [sys.executable, "-m", "cryptolake.core.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 READER_RATE = 60
+BROKER_DB = 12
 
 
 def trino(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -160,6 +161,10 @@ def api(loaded_lakehouse: Any, example_site: Path, ticks_table: str,
     env = {**os.environ, "CRYPTOLAKE_API__PORT": str(port), "CRYPTOLAKE_API__REDIS_DB": "5",
            "PYTHONPATH": str(example_site), "EXAMPLE_PLUGIN_API_TABLE": ticks_table,
            "CRYPTOLAKE_API__READER__RATE_PER_MINUTE": str(READER_RATE),
+           "CRYPTOLAKE_API__CONNECTION_INIT_WAIT_TIMEOUT_S": "2",
+           "CRYPTOLAKE_API__MAX_SUBSCRIPTIONS_PER_CONNECTION": "3",
+           # mutations queue on a broker database no worker reads: the test looks at the queue
+           "CRYPTOLAKE_JOBS__BROKER_DB": str(BROKER_DB), "CRYPTOLAKE_JOBS__RESULT_DB": str(BROKER_DB + 1),
            "CRYPTOLAKE_KAFKA__TOPIC_PREFIX": prefix, "CRYPTOLAKE_LOG__FORMAT": "text"}
     log = tmp_path_factory.mktemp("api") / "api.log"
     with open(log, "w") as out:
@@ -180,7 +185,8 @@ def api(loaded_lakehouse: Any, example_site: Path, ticks_table: str,
 
     from cryptolake.core import get_settings
 
-    redis.Redis.from_url(get_settings().redis_url(5)).flushdb()
+    for db in (5, BROKER_DB, BROKER_DB + 1):
+        redis.Redis.from_url(get_settings().redis_url(db)).flushdb()
     yield Api(url, env, prefix, proc.pid)
     os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -203,3 +209,49 @@ def snapshot_of(body: dict[str, Any], table: str) -> int:
 
 def dump(x: Any) -> str:
     return json.dumps(x, indent=1, default=str)[:2000]
+
+
+class Ws:
+    """A graphql-transport-ws client (synchronous, for tests)."""
+
+    def __init__(self, api: Api, payload: dict[str, Any] | None = None, init: bool = True,
+                 origin: str | None = None) -> None:
+        from websockets.sync.client import connect
+
+        self.conn = connect(api.url.replace("http", "ws") + "/graphql",
+                            subprotocols=["graphql-transport-ws"], open_timeout=10,  # type: ignore[list-item]
+                            origin=origin)  # type: ignore[arg-type]
+        if init:
+            self.send({"type": "connection_init", "payload": payload or {}})
+            ack = self.recv(10)
+            assert ack["type"] == "connection_ack", ack
+
+    def send(self, msg: dict[str, Any]) -> None:
+        self.conn.send(json.dumps(msg))
+
+    def recv(self, timeout: float = 10) -> dict[str, Any]:
+        return json.loads(self.conn.recv(timeout=timeout))  # type: ignore[no-any-return]
+
+    def subscribe(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
+        self.send({"id": op_id, "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+
+    def next(self, op_id: str, timeout: float = 15) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            msg = self.recv(max(0.1, deadline - time.monotonic()))
+            if msg.get("id") == op_id:
+                return msg
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def produce(api: Api, topic: str, values: list[dict[str, Any]], key: str) -> None:
+    from confluent_kafka import Producer
+
+    from cryptolake.core.clients import producer_config
+
+    p = Producer(producer_config(None, **{"linger.ms": 0}))
+    for v in values:
+        p.produce(api.prefix + topic, key=key.encode(), value=json.dumps(v).encode())
+    assert p.flush(10) == 0

@@ -20,7 +20,7 @@ def serve(
     s = get_api_settings()
     uvicorn.run("cryptolake.api.app:app_factory", factory=True, host=host or s.host,
                 port=port or s.port, workers=workers or s.workers, log_level="warning",
-                access_log=False, ws="websockets", lifespan="on")
+                access_log=False, ws="auto", lifespan="on")
 
 
 def _store() -> Any:

@@ -19,7 +19,7 @@ from strawberry.extensions import SchemaExtension
 
 from cryptolake.api import metrics
 from cryptolake.api.errors import LimitExceededError, NotAuthenticatedError, RateLimitedError
-from cryptolake.api.limits import estimate, operation
+from cryptolake.api.limits import depth, estimate, largest_page, operation
 
 #: root field → lakehouse tables it reads (filled by the schema from each domain's TABLES)
 ROOT_TABLES: dict[str, list[str]] = {}
@@ -46,9 +46,22 @@ class Guard(SchemaExtension):
                                           "`Authorization: Bearer <key>`")
         if error is None and ec.graphql_document is not None:
             limits = ctx.limits
+            deep = depth(ec.graphql_document, ec.operation_name)
+            if deep > app.settings.max_introspection_depth:
+                _refuse(ec, LimitExceededError(
+                    f"this request nests {deep} levels; at most {app.settings.max_introspection_depth} "
+                    "(introspection included) are allowed", limit="depth", max=app.settings.max_introspection_depth))
+                yield
+                return
+            page = largest_page(ec.graphql_document, ec.operation_name, ec.variables)
             cost = estimate(ec.graphql_document, ec.operation_name, ec.variables)
             ctx.extra["cost"] = cost
-            if cost > limits.max_cost:
+            if page > limits.max_page_size:
+                error = LimitExceededError(
+                    f"first: {page} is more than the {limits.max_page_size} rows a page may hold for "
+                    f"role {ctx.role}; ask for at most {limits.max_page_size} and follow pageInfo.endCursor",
+                    limit="pageSize", max=limits.max_page_size)
+            elif cost > limits.max_cost:
                 error = LimitExceededError(
                     f"this request would cost about {cost} (rows × fields); role {ctx.role} may "
                     f"ask for {limits.max_cost}: ask for fewer rows (first) or fewer fields",

@@ -81,3 +81,50 @@ def estimate(doc: DocumentNode, name: str | None, variables: dict[str, Any] | No
         return total
 
     return cost(op.selection_set, 1, frozenset())
+
+
+def depth(doc: DocumentNode, name: str | None) -> int:
+    """Field nesting of the operation, introspection fields included (Strawberry's
+    QueryDepthLimiter skips ``__schema``/``__type``, where ``ofType`` chains can nest freely)."""
+    op = operation(doc, name)
+    if op is None:
+        return 0
+    frags = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def walk(sel: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        if sel is None:
+            return 0
+        best = 0
+        for s in sel.selections:
+            if isinstance(s, FieldNode):
+                best = max(best, 1 + walk(s.selection_set, seen))
+            elif isinstance(s, InlineFragmentNode):
+                best = max(best, walk(s.selection_set, seen))
+            elif isinstance(s, FragmentSpreadNode) and s.name.value in frags and s.name.value not in seen:
+                best = max(best, walk(frags[s.name.value].selection_set, seen | {s.name.value}))
+        return best
+
+    return walk(op.selection_set, frozenset())
+
+
+def largest_page(doc: DocumentNode, name: str | None, variables: dict[str, Any] | None) -> int:
+    """The largest ``first`` anywhere in the operation (0 when none)."""
+    from graphql import visit
+    from graphql.language import Visitor
+
+    op = operation(doc, name)
+    if op is None:
+        return 0
+    found = [0]
+    vars_ = variables or {}
+
+    class V(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            v = _arg(node, "first", vars_)
+            try:
+                found[0] = max(found[0], int(v)) if v is not None else found[0]
+            except (TypeError, ValueError):
+                pass
+
+    visit(doc, V())
+    return found[0]

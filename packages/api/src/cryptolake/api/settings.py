@@ -31,6 +31,8 @@ class ApiSettings(BaseSettings):
         description="CORS and WebSocket origin allow-list",
     )
     max_depth: int = 10
+    max_introspection_depth: int = Field(
+        15, description="nesting allowed counting introspection fields (GraphiQL's query needs 13)")
     max_aliases: int = 30
     max_tokens: int = 2000
     anonymous: RoleLimits = RoleLimits(max_page_size=200, max_cost=100_000, rate_per_minute=600)

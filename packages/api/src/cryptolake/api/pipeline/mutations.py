@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.permission import PermissionExtension
@@ -16,12 +17,18 @@ from cryptolake.api.permissions import IsOperator
 from cryptolake.api.pipeline.types import RunTicket
 
 
-def _enqueue(pipeline: str, source: str, start: datetime | None, end: datetime | None) -> tuple[str, str]:
+@functools.cache
+def _host() -> Any:
     from cryptolake.core import build_plugin_manager
+
+    return build_plugin_manager()
+
+
+def _enqueue(pipeline: str, source: str, start: datetime | None, end: datetime | None) -> tuple[str, str]:
     from cryptolake.core.jobs.worker import build_chain
     from cryptolake.core.pipeline import PipelineRun, daily_pipeline, maintenance_pipeline
 
-    host = build_plugin_manager()
+    host = _host()
     run = PipelineRun(pipeline=pipeline, source=source, start=start, end=end, via="workers")
     steps = daily_pipeline(host, source=source) if pipeline == "daily" else maintenance_pipeline(host)
     result = build_chain(run, steps).apply_async()
@@ -35,8 +42,10 @@ class PipelineMutation:
     async def run_pipeline(
         self, info: Info,
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-        to: datetime | None = None, source: str = "replay",
+        to: datetime | None = None,
+        feed: Annotated[str, strawberry.argument(name="source")] = "replay",
     ) -> RunTicket:
+        source = feed
         if source not in ("replay", "live"):
             raise BadArgumentError(f"source must be replay or live, not {source!r}")
         start, end = utc(from_), utc(to)
