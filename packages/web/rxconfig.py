@@ -13,6 +13,7 @@ config = rx.Config(
     app_module_import="cryptolake.web.app",
     telemetry_enabled=False,
     show_built_with_reflex=False,
+    plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[SitemapPlugin],
     frontend_compression_formats=[],
 )

@@ -126,6 +126,17 @@ def normalise_candles(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]
     return [by_time[t] for t in sorted(by_time)]
 
 
+def recent(candles: list[dict[str, Any]], interval_s: int, n: int) -> list[dict[str, Any]]:
+    """The candles within ``n`` intervals of the newest one (a chart of the last ``n`` candles
+    without a years-wide gap when older, unrelated data exists)."""
+    if not candles:
+        return []
+    newest = fmt.to_datetime(candles[-1]["time"])
+    assert newest is not None
+    start = (newest.timestamp() - interval_s * n)
+    return [c for c in candles if (t := fmt.to_datetime(c["time"])) is not None and t.timestamp() > start]
+
+
 def merge_candle(candles: list[dict[str, Any]], update: Mapping[str, Any],
                  keep: int | None = None) -> list[dict[str, Any]]:
     """``candles`` with one pushed candle merged in (replaces its time, or appends)."""
@@ -264,3 +275,18 @@ def calibration_figure(bins: Mapping[str, Sequence[Mapping[str, Any]]], height: 
         "xaxis": {"title": {"text": "predicted probability of up"}, "range": [0, 1]},
         "yaxis": {"title": {"text": "observed frequency"}, "range": [0, 1]},
         "legend": {"orientation": "h"}}}
+
+
+def with_empty_note(figure: dict[str, Any], text: str = "No data for this selection yet") -> dict[str, Any]:
+    """``figure`` with a centred note (and no axes) when none of its traces has a point, so an
+    empty chart says why instead of showing blank axes."""
+    def points(t: dict[str, Any]) -> int:
+        return len(t.get("x") or t.get("y") or ([] if t.get("type") != "indicator" else [1]))
+    if any(points(t) for t in figure.get("data", []) if t.get("name") != "perfect"):
+        return figure
+    layout = dict(figure.get("layout", {}))
+    layout["annotations"] = [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                              "x": 0.5, "y": 0.5, "font": {"size": 16, "color": "#64748b"}}]
+    layout["xaxis"] = {**layout.get("xaxis", {}), "visible": False}
+    layout["yaxis"] = {**layout.get("yaxis", {}), "visible": False}
+    return {**figure, "layout": layout}

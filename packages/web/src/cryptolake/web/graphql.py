@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,11 +115,14 @@ async def subscribe(
     *,
     connection_params: Mapping[str, Any] | None = None,
     open_timeout: float = 10.0,
+    on_subscribed: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Yield the ``data`` of every ``next`` message of one subscription until ``complete``.
 
     Raises :class:`ApiUnreachableError` when the connection cannot be opened or drops, and
     :class:`GraphQLError` on an ``error`` message. Answers the server's ``ping`` with ``pong``.
+    ``on_subscribed`` is awaited once the server acknowledged the connection and the
+    subscription was sent (the page then says "live" before the first event).
     """
     import websockets
 
@@ -140,6 +143,8 @@ async def subscribe(
                 await ws.send(json.dumps({"type": "pong"}))
         await ws.send(json.dumps({"id": "1", "type": "subscribe",
                                   "payload": {"query": query, "variables": dict(variables or {})}}))
+        if on_subscribed is not None:
+            await on_subscribed()
         async for raw in ws:
             msg = json.loads(raw)
             kind = msg.get("type")

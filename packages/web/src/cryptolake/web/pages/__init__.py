@@ -1,0 +1,1 @@
+"""The pages, one module each; :mod:`cryptolake.web.app` adds them with their routes."""
