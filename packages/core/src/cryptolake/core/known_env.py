@@ -72,7 +72,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_SPARK__POSTGRES_JDBC_VERSION", "PostgreSQL JDBC driver version for Spark"),
     KnownEnv("CRYPTOLAKE_SPARK__DRIVER_HOST", "spark.driver.host (default 127.0.0.1; the host's address on a cluster)"),
     KnownEnv("CRYPTOLAKE_SPARK__DRIVER_BIND_ADDRESS", "spark.driver.bindAddress (default 127.0.0.1)"),
-    KnownEnv("CRYPTOLAKE_SPARK__CHECKPOINT_ROOT", "stream checkpoints: a directory or an s3a:// URI"),
+    KnownEnv("CRYPTOLAKE_SPARK__CHECKPOINT_ROOT", "directory of the stream checkpoints (a shared volume on a cluster)"),
     KnownEnv("CRYPTOLAKE_JOBS__DAILY_PIPELINE_CRON", "cron (UTC) of the daily pipeline, default 0 6 * * *"),
     KnownEnv("CRYPTOLAKE_JOBS__DAILY_SOURCE", "source of the scheduled daily pipeline: live or replay"),
     KnownEnv("CRYPTOLAKE_JOBS__MAINTENANCE_CRON", "cron (UTC) of Iceberg maintenance, default 0 2 * * *"),

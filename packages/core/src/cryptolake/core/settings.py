@@ -126,7 +126,7 @@ class SparkSettings(BaseModel):
     )
     checkpoint_root: str | None = Field(
         None,
-        description="where stream checkpoints live: a directory or an s3a:// URI "
+        description="directory of the stream checkpoints, a shared volume on a cluster "
         "(default $CRYPTOLAKE_HOME/data/spark-checkpoints)",
     )
 

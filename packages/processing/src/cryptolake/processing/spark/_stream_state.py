@@ -54,7 +54,20 @@ class StreamConfig(BaseSettings):
     )
 
     def checkpoint(self, settings: Settings) -> Path:
-        return self.checkpoint_dir or settings.home / "data" / "spark-checkpoints" / self.name
+        """``checkpoint_dir``, else ``<CRYPTOLAKE_SPARK__CHECKPOINT_ROOT>/<name>`` (default
+        ``$CRYPTOLAKE_HOME/data/spark-checkpoints/<name>``)."""
+        if self.checkpoint_dir is not None:
+            return self.checkpoint_dir
+        from cryptolake.core.clients.spark import checkpoint_location
+
+        location = checkpoint_location(self.name, settings)
+        if "://" in location and not location.startswith("file://"):
+            raise ConfigError(
+                f"stream {self.name!r}: CRYPTOLAKE_SPARK__CHECKPOINT_ROOT={location.rsplit('/', 1)[0]}"
+                " is an object store; the stream's catch-up and id marker read the checkpoint "
+                "as files, so use a shared volume path (see docs/deploy.md)"
+            )
+        return Path(location.removeprefix("file://"))
 
     def routes(self) -> list[_routes.Route]:
         known = {r.topic: r for r in _routes.DEFAULT_ROUTES}
