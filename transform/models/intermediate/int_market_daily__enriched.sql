@@ -4,21 +4,28 @@
     properties={'partitioning': "ARRAY['year(date)']"},
   )
 }}
+-- depends_on: {{ ref('stg_binance__ohlcv_1h') }}
 -- One row per (symbol, UTC day): the exchange's daily candle joined with CoinGecko's market
--- metrics for the same coin and the day's Fear & Greed index.
-with prices as (
-    select * from {{ ref('int_price_daily_agg') }}
-    {% if is_incremental() %} where {{ since('date', reprocess_from('date')) }} {% endif %}
+-- metrics for the same coin and the day's Fear & Greed index. Incremental runs rebuild the
+-- (symbol, day) pairs any of the three inputs changed for in Silver.
+with
+{% if is_incremental() %}
+affected as ({{ changed_market_days() }}),
+{% endif %}
+
+prices as (
+    select p.* from {{ ref('int_prices__rolled_up_daily') }} as p
+    {% if is_incremental() %} where {{ in_keys('affected', 'p') }} {% endif %}
 ),
 
 metrics as (
-    select * from {{ ref('stg_market_metrics') }}
-    {% if is_incremental() %} where {{ since('date', reprocess_from('date')) }} {% endif %}
+    select m.* from {{ ref('stg_coingecko__market_daily') }} as m
+    {% if is_incremental() %} where {{ in_keys('affected', 'm') }} {% endif %}
 ),
 
 fear_greed as (
-    select * from {{ ref('stg_fear_greed') }}
-    {% if is_incremental() %} where {{ since('date', reprocess_from('date')) }} {% endif %}
+    select f.* from {{ ref('stg_alternative_me__fear_greed') }} as f
+    {% if is_incremental() %} where f.date in (select date from affected) {% endif %}
 ),
 
 joined as (

@@ -4,18 +4,20 @@
     properties={'partitioning': "ARRAY['year(date)']"},
   )
 }}
--- Daily OHLCV per symbol rolled up from the hourly candles (UTC days).
+-- Daily OHLCV per symbol rolled up from the hourly candles (UTC days). Incremental runs rebuild
+-- the (symbol, day) pairs whose hourly candles changed in Silver, whatever their age.
+with hourly as (
+    select h.*
+    from {{ deduplicated(ref('stg_binance__ohlcv_1h'), ['symbol', 'open_time']) }} as h
+    {% if is_incremental() %}
+    where {{ in_keys('(' ~ changed_price_days() ~ ')', 'h') }}
+    {% endif %}
+)
+
 select
     symbol,
     date,
-    min_by(open, open_time) as open,
-    max(high) as high,
-    min(low) as low,
-    max_by(close, open_time) as close,
-    sum(volume) as volume,
-    sum(quote_volume) as quote_volume,
-    sum(trade_count) as trade_count,
+    {{ ohlc_rollup('open_time') }},
     count(*) as hours
-from {{ deduplicated(ref('stg_prices'), ['symbol', 'open_time'],
-                     since('date', reprocess_from('date')) if is_incremental() else none) }}
+from hourly
 group by symbol, date

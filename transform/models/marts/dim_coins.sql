@@ -5,7 +5,7 @@ with prices as (
         symbol,
         min(date) as first_price_date,
         max(date) as last_price_date
-    from {{ ref('stg_prices') }}
+    from {{ ref('stg_binance__ohlcv_1h') }}
     group by symbol
 ),
 
@@ -15,7 +15,7 @@ metrics as (
         max(coin_id) as coin_id,
         min(date) as first_metrics_date,
         max(date) as last_metrics_date
-    from {{ ref('stg_market_metrics') }}
+    from {{ ref('stg_coingecko__market_daily') }}
     group by symbol
 ),
 

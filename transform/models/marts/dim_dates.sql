@@ -3,12 +3,12 @@
 with bounds as (
     select min(d) as first_day, max(d) as last_day
     from (
-        select min(date) as d from {{ ref('stg_prices') }}
-        union all select max(date) from {{ ref('stg_prices') }}
-        union all select min(date) from {{ ref('stg_market_metrics') }}
-        union all select max(date) from {{ ref('stg_market_metrics') }}
-        union all select min(date) from {{ ref('stg_fear_greed') }}
-        union all select max(date) from {{ ref('stg_fear_greed') }}
+        select min(date) as d from {{ ref('stg_binance__ohlcv_1h') }}
+        union all select max(date) from {{ ref('stg_binance__ohlcv_1h') }}
+        union all select min(date) from {{ ref('stg_coingecko__market_daily') }}
+        union all select max(date) from {{ ref('stg_coingecko__market_daily') }}
+        union all select min(date) from {{ ref('stg_alternative_me__fear_greed') }}
+        union all select max(date) from {{ ref('stg_alternative_me__fear_greed') }}
     )
 ),
 

@@ -4,12 +4,24 @@
     properties={'partitioning': "ARRAY['year(date)']"},
   )
 }}
+-- depends_on: {{ ref('stg_binance__ohlcv_1h') }}
+-- depends_on: {{ ref('stg_coingecko__market_daily') }}
+-- depends_on: {{ ref('stg_alternative_me__fear_greed') }}
+-- depends_on: {{ ref('int_prices__rolled_up_daily') }}
 -- Daily market facts per coin: price, market cap, volume, 1-day change, 7/30-day moving
 -- averages, 7-day volatility of daily log returns, and the day's Fear & Greed value and class.
 -- Windows are calendar windows (RANGE over the date), so a missing day is not silently skipped.
-with base as (
-    select * from {{ ref('int_market_enriched') }}
-    {% if is_incremental() %} where {{ since('date', read_from('date')) }} {% endif %}
+-- Incremental runs rebuild every day whose windows (up to 29 days back) reach a changed day,
+-- reading the 30 days before each of them.
+with
+{% if is_incremental() %}
+affected as ({{ shifted_days(changed_market_days(), 0, 29) }}),
+reading as ({{ shifted_days('select symbol, date from affected', -30, 0) }}),
+{% endif %}
+
+base as (
+    select e.* from {{ ref('int_market_daily__enriched') }} as e
+    {% if is_incremental() %} where {{ in_keys('reading', 'e') }} {% endif %}
 ),
 
 with_prev as (
@@ -71,5 +83,5 @@ select
     fear_greed_value,
     fear_greed_class,
     cast(current_timestamp as timestamp(6) with time zone) as loaded_at
-from windowed
-{% if is_incremental() %} where {{ since('date', reprocess_from('date')) }} {% endif %}
+from windowed as w
+{% if is_incremental() %} where {{ in_keys('affected', 'w') }} {% endif %}

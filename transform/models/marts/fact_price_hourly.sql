@@ -5,10 +5,19 @@
   )
 }}
 -- Hourly OHLCV facts per coin and hour, with the 1-hour close-to-close return (NULL when the
--- previous hour is missing).
-with base as (
-    select * from {{ deduplicated(ref('stg_prices'), ['symbol', 'open_time'],
-                                  since('open_time', read_from('open_time')) if is_incremental() else none) }}
+-- previous hour is missing). Incremental runs rebuild the days whose candles changed in Silver
+-- (and the day after each), whatever their age.
+with
+{% if is_incremental() %}
+-- the changed days, and the day after each (its first return_1h looks one hour back)
+affected as ({{ shifted_days(changed_price_days(), 0, 1) }}),
+reading as ({{ shifted_days('select symbol, date from affected', -1, 0) }}),
+{% endif %}
+
+base as (
+    select h.*
+    from {{ deduplicated(ref('stg_binance__ohlcv_1h'), ['symbol', 'open_time']) }} as h
+    {% if is_incremental() %} where {{ in_keys('reading', 'h') }} {% endif %}
 ),
 
 with_prev as (
@@ -36,5 +45,5 @@ select
             then close / prev_close - 1
     end as return_1h,
     cast(current_timestamp as timestamp(6) with time zone) as loaded_at
-from with_prev
-{% if is_incremental() %} where {{ since('open_time', reprocess_from('open_time')) }} {% endif %}
+from with_prev as w
+{% if is_incremental() %} where {{ in_keys('affected', 'w') }} {% endif %}

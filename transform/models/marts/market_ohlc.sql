@@ -7,8 +7,12 @@
 -- Multi-timeframe candles (1h, 4h, 1d) per coin, unique on (symbol, timeframe, bucket_start).
 -- Buckets are UTC-aligned; `is_complete` says whether every hour of the bucket was present.
 with hourly as (
-    select * from {{ deduplicated(ref('stg_prices'), ['symbol', 'open_time'],
-                                  since('open_time', reprocess_from('bucket_start')) if is_incremental() else none) }}
+    select h.*
+    from {{ deduplicated(ref('stg_binance__ohlcv_1h'), ['symbol', 'open_time']) }} as h
+    {% if is_incremental() %}
+    -- every bucket lies within one UTC day: rebuild the days whose candles changed in Silver
+    where {{ in_keys('(' ~ changed_price_days() ~ ')', 'h') }}
+    {% endif %}
 ),
 
 bucketed as (
@@ -27,13 +31,7 @@ select
     symbol,
     timeframe,
     bucket_start,
-    min_by(open, open_time) as open,
-    max(high) as high,
-    min(low) as low,
-    max_by(close, open_time) as close,
-    sum(volume) as volume,
-    sum(quote_volume) as quote_volume,
-    sum(trade_count) as trade_count,
+    {{ ohlc_rollup('open_time') }},
     count(*) as bar_count,
     count(*) = max(expected_bars) as is_complete,
     cast(current_timestamp as timestamp(6) with time zone) as loaded_at

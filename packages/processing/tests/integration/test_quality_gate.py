@@ -120,7 +120,7 @@ def test_clean_batch_published_bad_batch_blocked(env: tuple[Settings, GoldNamesp
     assert {"gold.fact_price_hourly:positive_prices", "gold.fact_price_hourly:gaps",
             "gold.market_ohlc:positive_prices",
             "gold.fact_market_daily:range_fear_greed_value"} <= failures, failures
-    assert any(f.startswith("gold.stg_prices:unique_combination_of_columns_stg_prices") for f in failures), failures
+    assert any(f.startswith("gold.stg_binance__ohlcv_1h:unique_combination_of_columns_stg_binance__ohlcv_1h") for f in failures), failures
     # checks the batch does not break still pass
     for ok in ("gold.dim_dates:duplicates", "gold.dim_coins:duplicates", "gold.fact_market_daily:duplicates",
                "gold.market_ohlc:duplicates"):

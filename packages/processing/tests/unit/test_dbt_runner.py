@@ -74,13 +74,13 @@ def test_project_dir_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_dbt_results_become_quality_results() -> None:
     run = runner.DbtRun("test", [], False, nodes=[
         runner.DbtNodeResult("model.cryptolake.market_ohlc", "success"),
-        runner.DbtNodeResult("test.cryptolake.unique_combination_of_columns_stg_prices_symbol.6607", "fail",
-                             failures=3, attached_node="model.cryptolake.stg_prices"),
+        runner.DbtNodeResult("test.cryptolake.unique_combination_of_columns_stg_binance__ohlcv_1h_symbol.6607",
+                             "fail", failures=3, attached_node="model.cryptolake.stg_binance__ohlcv_1h"),
         runner.DbtNodeResult("model.cryptolake.fact_price_hourly", "error", message="MERGE failed"),
     ])
     results = {r.check + "@" + r.table: r for _, r in runner.dbt_check_results([run])}
     assert results["dbt_model@gold.market_ohlc"].outcome == "pass"
-    dup = results["unique_combination_of_columns_stg_prices_symbol@gold.stg_prices"]
+    dup = results["unique_combination_of_columns_stg_binance__ohlcv_1h_symbol@gold.stg_binance__ohlcv_1h"]
     assert dup.outcome == "fail" and dup.value == 3.0 and dup.failed
     assert results["dbt_model@gold.fact_price_hourly"].outcome == "error"
 
@@ -97,12 +97,12 @@ def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_project_has_the_issue_models(manifest: dict) -> None:
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert set(models) == {
-        "stg_prices", "stg_market_metrics", "stg_fear_greed", "int_market_enriched",
-        "int_price_daily_agg", "fact_market_daily", "fact_price_hourly", "market_ohlc",
-        "dim_coins", "dim_dates",
+        "stg_binance__ohlcv_1h", "stg_coingecko__market_daily", "stg_alternative_me__fear_greed",
+        "int_market_daily__enriched", "int_prices__rolled_up_daily", "fact_market_daily",
+        "fact_price_hourly", "market_ohlc", "dim_coins", "dim_dates",
     }
-    for name in ("fact_market_daily", "fact_price_hourly", "market_ohlc", "int_market_enriched",
-                 "int_price_daily_agg"):
+    for name in ("fact_market_daily", "fact_price_hourly", "market_ohlc",
+                 "int_market_daily__enriched", "int_prices__rolled_up_daily"):
         cfg = models[name]["config"]
         assert cfg["materialized"] == "incremental" and cfg["incremental_strategy"] == "merge", name
         assert cfg["unique_key"], name

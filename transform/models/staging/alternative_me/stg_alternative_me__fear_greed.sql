@@ -4,4 +4,4 @@ select
     value as fear_greed_value,
     classification as fear_greed_class,
     updated_at
-from {{ source('silver', 'fear_greed') }}
+from {{ silver_source('fear_greed') }}

@@ -14,4 +14,4 @@ select
     quote_volume,
     trade_count,
     updated_at
-from {{ source('silver', 'ohlcv_1h') }}
+from {{ silver_source('ohlcv_1h') }}

@@ -7,4 +7,4 @@ select
     market_cap,
     total_volume,
     updated_at
-from {{ source('silver', 'market_daily') }}
+from {{ silver_source('market_daily') }}

@@ -19,7 +19,7 @@ def dbt_command_cli(
     from rich.console import Console
 
     from cryptolake.core import CryptoLakeError
-    from cryptolake.processing.dbt import dbt_command
+    from cryptolake.processing.dbt.job import dbt_command
 
     console = Console()
     try:

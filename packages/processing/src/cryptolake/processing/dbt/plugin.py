@@ -25,7 +25,7 @@ CRYPTOLAKE_PLUGIN = PluginManifest(
 
 @hookimpl
 def cryptolake_register_transforms(registry: TransformRegistry) -> None:
-    from cryptolake.processing.dbt import MARTS, DbtBuildConfig
+    from cryptolake.processing.dbt.config import MARTS, DbtBuildConfig
 
     registry.add(
         TransformPlugin(
@@ -45,6 +45,6 @@ def cryptolake_register_transforms(registry: TransformRegistry) -> None:
 
 @hookimpl
 def cryptolake_register_commands(commands: CommandRegistry) -> None:
-    from cryptolake.processing.dbt_cli import register
+    from cryptolake.processing.dbt.cli import register
 
     register(commands)

@@ -181,6 +181,47 @@ def gaps(
     )
 
 
+def reconcile(
+    upstream: str,
+    upstream_key: Sequence[str],
+    key: Sequence[str],
+    *,
+    where: str = "",
+    group: str = "symbol",
+) -> list[CheckSpec]:
+    """Layers reconcile: every ``upstream_key`` of the ``upstream`` relation is in the audited
+    table (``key``, optionally filtered by ``where``), and the counts per ``group`` agree.
+
+    ``missing_upstream_keys`` counts upstream keys the table lacks (e.g. Silver hours Gold never
+    got); ``count_mismatches`` counts groups (symbols) whose distinct key counts differ.
+    """
+    filt = f" where {where}" if where else ""
+    up = ", ".join(upstream_key)
+    down = ", ".join(key)
+    missing = (
+        f"select count(*) from (select distinct {up} from {upstream} "
+        f"except select {down} from {{table}}{filt})"
+    )
+    counts = (
+        f"select count(*) from (select {group}, count(distinct ({up})) as n from {upstream} "
+        f"group by {group}) as u full outer join (select {group}, count(distinct ({down})) as n "
+        f"from {{table}}{filt} group by {group}) as d on u.{group} = d.{group} "
+        "where u.n is distinct from d.n"
+    )
+    return [
+        CheckSpec(
+            "reconciled_keys", "missing_upstream_keys = 0",
+            {"missing_upstream_keys query": missing},
+            description=f"every ({up}) of {upstream} is in the table",
+        ),
+        CheckSpec(
+            "reconciled_counts", "count_mismatches = 0",
+            {"count_mismatches query": counts},
+            description=f"distinct keys per {group} agree with {upstream}",
+        ),
+    ]
+
+
 def render_suite(table: str, checks: Sequence[CheckSpec], *, dataset: str | None = None) -> str:
     """The SodaCL document of ``checks`` on ``dataset`` (default ``table``)."""
     import yaml  # type: ignore[import-untyped]

@@ -54,7 +54,9 @@ class GateReport:
         return None
 
 
-def _suite_context(ctx: JobContext, suite: str, namespace: str) -> JobContext:
+def _suite_context(
+    ctx: JobContext, suite: str, namespace: str, ops_namespace: str | None = None
+) -> JobContext:
     return JobContext(
         kind="quality",
         name=suite,
@@ -63,7 +65,7 @@ def _suite_context(ctx: JobContext, suite: str, namespace: str) -> JobContext:
         run_id=ctx.run_id,
         start=ctx.start,
         end=ctx.end,
-        params={**ctx.params, "namespace": namespace},
+        params={**ctx.params, "namespace": namespace, **({"ops_namespace": ops_namespace} if ops_namespace else {})},
         progress=ctx.progress,
     )
 
@@ -97,7 +99,7 @@ def audit(
         ctx.report(i, len(entries), f"{layer}: {entry.name}")
         try:
             impl = entry.load()(entry.configure((config or {}).get(entry.name)))
-            checks = list(impl.run(_suite_context(ctx, entry.name, namespace)))
+            checks = list(impl.run(_suite_context(ctx, entry.name, namespace, ops_namespace)))
         except Exception as exc:  # a broken suite fails the gate, it does not pass it
             log.exception("quality suite %s failed to run", entry.name)
             table = entry.tables[0] if entry.tables else entry.name

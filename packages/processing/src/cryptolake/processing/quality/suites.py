@@ -38,6 +38,14 @@ class SodaSuiteConfig(BaseModel):
         "the recorded history holds real exchange outages)",
     )
     min_rows: int = Field(1, description="fewest rows the table must hold")
+    silver_namespace: str = Field(
+        "silver", description="Gold reconciliation: the namespace of the Silver tables Gold is "
+        "built from"
+    )
+    silver_snapshots: dict[str, int] = Field(
+        default_factory=dict, description="Gold reconciliation: Silver table -> the snapshot "
+        "the build read (its publication); default: the table's head"
+    )
 
 
 @dataclass(frozen=True)
@@ -52,15 +60,41 @@ class SuiteSpec:
         return f"{self.layer}.{self.table}"
 
 
-def _contract_schema(identifier: str, only: Sequence[str] | None = None) -> c.CheckSpec:
+def _contract_schema(
+    identifier: str, only: Sequence[str] | None = None, *, every_column: bool = False
+) -> c.CheckSpec:
+    """The schema check of a contract: its required columns (``every_column``: all of them, as
+    for Gold, whose every column is what the dbt model contract promises)."""
     from cryptolake.core.tables import get_contract
 
     contract = get_contract(identifier)
-    cols = [col for col in contract.columns if (only is None and col.required) or (only and col.name in only)]
+    cols = [
+        col for col in contract.columns
+        if (only and col.name in only) or (not only and (every_column or col.required))
+    ]
     return c.schema({col.name: c.TRINO_TYPES.get(col.type, col.type) for col in cols})
 
 
-TS = "timestamp(6) with time zone"
+def _gold_contract(name: str) -> list[c.CheckSpec]:
+    """What every Gold mart gets from its contract: unique on its key, its exact schema."""
+    from cryptolake.core.tables import get_contract
+
+    contract = get_contract(f"gold.{name}")
+    return [c.duplicates(list(contract.key)), _contract_schema(f"gold.{name}", every_column=True)]
+
+
+def _silver_relation(cfg: SodaSuiteConfig, table: str) -> str:
+    snap = cfg.silver_snapshots.get(table)
+    version = f" FOR VERSION AS OF {int(snap)}" if snap else ""
+    return f'"{cfg.silver_namespace}"."{table}"{version}'
+
+
+def _reconcile_hourly(cfg: SodaSuiteConfig, time_column: str, where: str = "") -> list[c.CheckSpec]:
+    """Gold against the Silver hours it was built from (``silver.ohlcv_1h``)."""
+    return c.reconcile(
+        _silver_relation(cfg, "ohlcv_1h"), ["symbol", "open_time"], ["symbol", time_column],
+        where=where,
+    )
 
 
 def _gaps(cfg: SodaSuiteConfig, key: list[str], column: str, unit: str, **kw: Any) -> c.CheckSpec:
@@ -137,20 +171,16 @@ def _silver_anomalies(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     ]
 
 
-_PRICE_COLS = {"open": "double", "high": "double", "low": "double", "close": "double"}
-
-
 def _gold_fact_price_hourly(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     return [
         c.row_count(cfg.min_rows),
         c.freshness("loaded_at", cfg.max_staleness_hours),
-        c.duplicates(["symbol", "open_time"]),
-        c.schema({"symbol": "varchar", "open_time": TS, "date": "date", **_PRICE_COLS,
-                  "volume": "double", "return_1h": "double"}),
+        *_gold_contract("fact_price_hourly"),
         c.positive(["open", "high", "low", "close"]),
         c.non_negative(["volume"]),
         c.ohlc_consistency(),
         _gaps(cfg, ["symbol"], "open_time", "hour"),
+        *_reconcile_hourly(cfg, "open_time"),
     ]
 
 
@@ -158,14 +188,13 @@ def _gold_market_ohlc(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     return [
         c.row_count(cfg.min_rows),
         c.freshness("loaded_at", cfg.max_staleness_hours),
-        c.duplicates(["symbol", "timeframe", "bucket_start"]),
-        c.schema({"symbol": "varchar", "timeframe": "varchar", "bucket_start": TS, **_PRICE_COLS,
-                  "volume": "double", "bar_count": "bigint"}),
+        *_gold_contract("market_ohlc"),
         c.positive(["open", "high", "low", "close"]),
         c.ohlc_consistency(),
         c.value_range("bar_count", 1, 24),
         _gaps(cfg, ["symbol"], "bucket_start", "day",
                where="timeframe = '1d'"),
+        *_reconcile_hourly(cfg, "bucket_start", where="timeframe = '1h'"),
     ]
 
 
@@ -173,11 +202,7 @@ def _gold_fact_market_daily(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     return [
         c.row_count(cfg.min_rows),
         c.freshness("loaded_at", cfg.max_staleness_hours),
-        c.duplicates(["symbol", "date"]),
-        c.schema({"symbol": "varchar", "date": "date", "price": "double", "market_cap": "double",
-                  "total_volume": "double", "change_1d": "double", "ma_7d": "double",
-                  "ma_30d": "double", "volatility_7d": "double", "fear_greed_value": "integer",
-                  "fear_greed_class": "varchar"}),
+        *_gold_contract("fact_market_daily"),
         c.positive(["price"]),
         c.non_negative(["market_cap", "total_volume", "volatility_7d"],
                        name="non_negative_metrics"),
@@ -189,17 +214,15 @@ def _gold_fact_market_daily(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
 def _gold_dim_coins(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     return [
         c.row_count(cfg.min_rows),
-        c.duplicates(["symbol"]),
+        *_gold_contract("dim_coins"),
         c.not_null("symbol"),
-        c.schema({"symbol": "varchar", "base_asset": "varchar", "coin_id": "varchar"}),
     ]
 
 
 def _gold_dim_dates(cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     return [
         c.row_count(cfg.min_rows),
-        c.duplicates(["date_day"]),
-        c.schema({"date_day": "date", "year": "bigint", "is_weekend": "boolean"}),
+        *_gold_contract("dim_dates"),
         c.gaps([], "date_day", unit="day"),  # a calendar has no holes, ever
     ]
 
@@ -229,9 +252,7 @@ def contract_checks(identifier: str, cfg: SodaSuiteConfig) -> list[c.CheckSpec]:
     The row count is recorded but not enforced (only a hand-written suite knows whether a table
     such as a dead-letter table may be empty).
     """
-    from cryptolake.core.tables import get_contract
 
-    contract = get_contract(identifier)
     specs = [c.row_count(0), _contract_schema(identifier)]
     key = duplicate_key(identifier)
     if key:
@@ -266,6 +287,27 @@ def config_model_for(identifier: str) -> type[SodaSuiteConfig]:
     """A config model whose ``table`` defaults to ``identifier`` (one per registered suite)."""
     model_name = "SodaSuiteConfig_" + identifier.replace(".", "_")
     return create_model(model_name, __base__=SodaSuiteConfig, table=(str, identifier))
+
+
+def _with_published_silver(
+    ctx: JobContext, config: SodaSuiteConfig, namespace: str
+) -> SodaSuiteConfig:
+    """Gold audited on its own (``quality run --layer gold``): reconcile it with the Silver
+    snapshots its latest publication was built from, not with Silver's head (which may hold
+    changes the next build has not read yet)."""
+    from cryptolake.core.pipeline import latest_publication
+
+    try:
+        pub = latest_publication(ctx.settings, "gold", namespace,
+                                 ops_namespace=(ctx.params or {}).get("ops_namespace"))
+    except Exception as exc:  # no ops.publications yet
+        log.debug("no gold publication for %s: %s", namespace, exc)
+        return config
+    if pub is None:
+        return config
+    pins = {k: int(v) for k, v in (pub.inputs.get("silver_snapshots") or {}).items() if v}
+    silver = pub.inputs.get("silver_schema") or config.silver_namespace
+    return config.model_copy(update={"silver_snapshots": pins, "silver_namespace": silver})
 
 
 class SodaTableSuite:
@@ -304,7 +346,10 @@ class SodaTableSuite:
                     message=f"{namespace}.{self.table_name} does not exist (yet); nothing to check",
                 )
             ]
-        specs = checks_for(self.config)
+        config = self.config
+        if self.layer == "gold" and not config.silver_snapshots:
+            config = _with_published_silver(ctx, config, namespace)
+        specs = checks_for(config)
         snapshot = current_snapshot(ctx.settings, namespace, self.table_name)
         outcomes = run_sodacl(
             ctx.settings,

@@ -1,0 +1,271 @@
+"""The ``dbt.gold`` transform: Gold built from what changed in Silver, audited, published.
+
+Incremental by upstream change
+    Every Silver MERGE stamps the rows it inserts or changes with ``updated_at``. A Gold build
+    records, in its publication, the newest ``updated_at`` of each Silver input it read (its
+    *watermark*). The next build passes the previous watermarks to dbt (var ``changed_since``):
+    the models rebuild exactly the (symbol, day) keys whose Silver rows changed since — plus the
+    neighbours their windows depend on — whatever the age of those days. A backfill of 2021
+    history reaches Gold in the next run, and its cost tracks the backfill's size, not the
+    table's. No watermark (first build, another Silver namespace, ``--full-refresh``): everything.
+
+Pinned Silver
+    With ``read_published_silver`` the sources read Silver at the snapshots of its latest
+    publication (committed by the Silver gate), so an unaudited Silver write never reaches Gold.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from cryptolake.core import (
+    CheckResult,
+    JobContext,
+    JobResult,
+    QualityGateFailed,
+    Settings,
+    TerminalError,
+    get_settings,
+)
+from cryptolake.processing.dbt.config import SILVER_INPUTS, DbtBuildConfig
+from cryptolake.processing.dbt.publish import publish_gold, rollback, table_snapshots
+from cryptolake.processing.dbt.runner import DbtRun, run_dbt
+
+log = logging.getLogger(__name__)
+
+
+def dbt_check_results(runs: Sequence[DbtRun]) -> list[tuple[str, CheckResult]]:
+    """dbt model and test outcomes as quality results (suite ``dbt``)."""
+    out: list[tuple[str, CheckResult]] = []
+    for run in runs:
+        for node in run.nodes:
+            if node.resource_type not in ("model", "test"):
+                continue
+            outcome = {"success": "pass", "pass": "pass", "warn": "warn", "skipped": "error",
+                       "fail": "fail"}.get(node.status, "error")
+            model = node.model or node.name
+            out.append(
+                (
+                    "dbt",
+                    CheckResult(
+                        check="dbt_model" if node.resource_type == "model" else node.name,
+                        table=f"gold.{model}",
+                        outcome=outcome,
+                        value=float(node.failures) if node.failures is not None else None,
+                        message=(node.message or node.status)[:2000],
+                    ),
+                )
+            )
+    return out
+
+
+def silver_watermarks(
+    settings: Settings, silver_schema: str, pins: dict[str, int | None]
+) -> dict[str, str | None]:
+    """The newest ``updated_at`` of each Silver input (at its pinned snapshot), ISO 8601."""
+    from cryptolake.core.clients import connect
+
+    out: dict[str, str | None] = {}
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        for table in SILVER_INPUTS:
+            version = f" FOR VERSION AS OF {pins[table]}" if pins.get(table) else ""
+            try:
+                cur.execute(
+                    f"SELECT max(updated_at) FROM {settings.lakehouse.catalog}."
+                    f'"{silver_schema}"."{table}"{version}'
+                )
+                (value,), = cur.fetchall()
+            except Exception as exc:  # a Silver table that does not exist yet
+                log.debug("no watermark for %s.%s: %s", silver_schema, table, exc)
+                value = None
+            out[table] = value.isoformat() if isinstance(value, datetime) else None
+    finally:
+        conn.close()
+    return out
+
+
+class DbtGoldJob:
+    """Gold with write-audit-publish: dbt run + test into the audit schema, gate, publish.
+
+    Implements :class:`cryptolake.core.Job`. ``ctx.params`` may override ``silver_schema``,
+    ``audit_schema``, ``published_schema``, ``ops_namespace`` and ``full_refresh`` (tests point
+    them at a private namespace).
+    """
+
+    def __init__(self, config: BaseModel) -> None:
+        if not isinstance(config, DbtBuildConfig):
+            config = DbtBuildConfig.model_validate(config.model_dump())
+        self.config = config
+        self.last_run: DbtRun | None = None
+        self.runs: list[DbtRun] = []
+
+    def _param(self, ctx: JobContext, name: str) -> Any:
+        return ctx.params.get(name, getattr(self.config, name))
+
+    def _inputs(
+        self, ctx: JobContext, silver: str, published: str, ops_ns: str | None, full: bool
+    ) -> tuple[dict[str, int | None], dict[str, str | None], dict[str, Any]]:
+        """(Silver pins, changed_since per Silver table, the inputs to record)."""
+        from cryptolake.core.pipeline import latest_publication
+
+        settings, cfg = ctx.settings, self.config
+        pins: dict[str, int | None] = {}
+        silver_pub = None
+        if cfg.read_published_silver:
+            silver_pub = latest_publication(settings, "silver", silver, ops_namespace=ops_ns)
+            if silver_pub is not None:
+                pins = {t: silver_pub.tables[t] for t in SILVER_INPUTS if t in silver_pub.tables}
+        last = None if full else latest_publication(settings, "gold", published,
+                                                    ops_namespace=ops_ns)
+        changed_since: dict[str, str | None] = {}
+        if last is not None and last.inputs.get("silver_schema") == silver:
+            slack = timedelta(minutes=cfg.change_slack_minutes)
+            for table, mark in (last.inputs.get("watermarks") or {}).items():
+                changed_since[table] = (
+                    (datetime.fromisoformat(mark) - slack).isoformat() if mark else None
+                )
+        inputs = {
+            "silver_schema": silver,
+            "silver_publication": silver_pub.publication_id if silver_pub else None,
+            "silver_snapshots": pins,
+            "watermarks": silver_watermarks(settings, silver, pins),
+            "changed_since": changed_since,
+            "previous_gold": last.publication_id if last else None,
+        }
+        return pins, changed_since, inputs
+
+    def run(self, ctx: JobContext) -> JobResult:
+        from cryptolake.processing.quality.gate import audit
+
+        cfg = self.config
+        audit_schema = self._param(ctx, "audit_schema")
+        published = self._param(ctx, "published_schema")
+        silver = self._param(ctx, "silver_schema")
+        ops_ns = self._param(ctx, "ops_namespace")
+        full = bool(self._param(ctx, "full_refresh"))
+        pins, changed_since, inputs = self._inputs(ctx, silver, published, ops_ns, full)
+        dbt_vars = {
+            **cfg.vars,
+            "silver_snapshots": {k: v for k, v in pins.items() if v is not None},
+            "changed_since": {k: v for k, v in changed_since.items() if v is not None},
+        }
+        common: dict[str, Any] = {
+            "select": cfg.select,
+            "exclude": cfg.exclude,
+            "schema": audit_schema,
+            "silver_schema": silver,
+            "vars": dbt_vars,
+            "settings": ctx.settings,
+            "threads": cfg.threads,
+        }
+        before = table_snapshots(ctx.settings, audit_schema)
+        try:
+            # write: every model into the audit schema, then every dbt test on it
+            model_run = run_dbt("run", full_refresh=full, **common)
+            test_run = run_dbt("test", require_match=False, **common)
+            self.runs = [model_run, test_run]
+            self.last_run = DbtRun(
+                command="build",
+                args=model_run.args,
+                success=model_run.success and test_run.success,
+                nodes=model_run.nodes + test_run.nodes,
+                duration_s=model_run.duration_s + test_run.duration_s,
+            )
+            # audit: dbt's results and the Gold Soda suites on the audit schema
+            suite_config = {
+                e.name: {
+                    "gap_tolerance": cfg.gap_tolerance,
+                    "gap_window_days": cfg.gap_window_days,
+                    "max_staleness_hours": cfg.max_staleness_hours,
+                    "silver_namespace": silver,
+                    "silver_snapshots": dbt_vars["silver_snapshots"],
+                }
+                for e in ctx.host.quality.for_layer("gold")
+            }
+            report = audit(
+                ctx, "gold", namespace=audit_schema, extra=dbt_check_results(self.runs),
+                config=suite_config, ops_namespace=ops_ns,
+            )
+        except (QualityGateFailed, TerminalError, KeyboardInterrupt):
+            # the audit area goes back to what it was; nothing was published
+            rollback(ctx.settings, audit_schema, before)
+            raise
+        rows = {n.name: n.rows_affected for n in model_run.nodes
+                if n.resource_type == "model" and n.rows_affected is not None}
+        result = JobResult(
+            rows_in=0,
+            details={
+                "dbt": self.last_run.summary(),
+                "checks": len(report.results),
+                "audit_schema": audit_schema,
+                "published": False,
+                "gate": "pass",  # audit() raised QualityGateFailed otherwise
+                "incremental": "changed since " + ", ".join(
+                    f"{k} {v}" for k, v in sorted(dbt_vars["changed_since"].items())
+                ) if dbt_vars["changed_since"] else "everything",
+                "rows_written": rows,
+                "silver_snapshots": dbt_vars["silver_snapshots"],
+            },
+        )
+        if not cfg.publish:
+            return result
+        # publish: the audited marts replace the published ones, then one atomic record
+        written: dict[str, int] = {}
+        snapshots, pub = publish_gold(
+            ctx.settings, audit_schema=audit_schema, published_schema=published,
+            run_id=ctx.run_id, inputs=inputs, ops_namespace=ops_ns, rows_out=written,
+        )
+        result.snapshot_ids = snapshots
+        result.rows_out = sum(written.values())
+        result.details["published"] = True
+        result.details["publication"] = pub.publication_id
+        for table, snapshot in snapshots.items():
+            ctx.committed(table, snapshot, written.get(table, 0))
+        return result
+
+
+def dbt_command(
+    command: str = "build",
+    *,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    full_refresh: bool = False,
+    publish: bool = True,
+    settings: Settings | None = None,
+) -> DbtRun:
+    """What ``cryptolake transform dbt COMMAND [--select …] [--full-refresh]`` runs.
+
+    ``build`` is write-audit-publish: dbt builds into the audit schema, the Gold quality gate
+    checks it, and the marts are published only when it passes (``publish=False`` stops after
+    the audit). ``test`` and ``docs`` run dbt on the audit schema and publish nothing. Raises
+    :class:`~cryptolake.core.QualityGateFailed` when the gate refuses,
+    :class:`~cryptolake.core.ConfigError` when ``select`` matches nothing, and
+    :class:`~cryptolake.core.TerminalError` when dbt models or tests fail.
+    """
+    if command == "build":
+        from cryptolake.core import build_plugin_manager, run_job
+
+        settings = settings or get_settings()
+        job = DbtGoldJob(
+            DbtBuildConfig(
+                select=list(select), exclude=list(exclude), full_refresh=full_refresh,
+                publish=publish,
+            )
+        )
+        host = build_plugin_manager(settings)
+        ctx = JobContext(kind="transform", name="dbt.gold", settings=settings, host=host)
+        run_job(ctx, job.run)
+        assert job.last_run is not None
+        return job.last_run
+    run = run_dbt(command, select=select, exclude=exclude, settings=settings)
+    if not run.success:
+        failed = ", ".join(f"{n.name} ({n.status})" for n in run.failures) or run.error or "?"
+        raise TerminalError(f"dbt {command} failed: {failed}")
+    return run

@@ -1,0 +1,156 @@
+"""Publication of Gold: audited marts copied into the published schema, then one atomic record.
+
+Write-audit-publish for Gold:
+
+- **write**: dbt builds every model into the audit schema (``gold_audit``);
+- **audit**: the Gold gate checks it (:mod:`cryptolake.processing.quality.gate`);
+- **publish**: each audited mart replaces its published copy (``gold.<mart>``), and then **one**
+  row of ``ops.publications`` pins the snapshot id of every published mart
+  (:func:`cryptolake.core.pipeline.publish_layer`). That row is the publication: readers that
+  resolve it (the API, ML training) read every mart at its pinned snapshot and never see new facts
+  with old dimensions, even while the copies are being replaced or after a crash between two of
+  them (the next build publishes again).
+
+When the gate fails, :func:`rollback` puts every table of the audit schema back to the snapshot
+it had before the build (tables the build created are dropped), and nothing is published: the
+published state and the audit area are exactly as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cryptolake.core import Settings, get_settings
+from cryptolake.processing.dbt.config import (
+    AUDIT_SCHEMA,
+    MART_PARTITIONING,
+    MARTS,
+    PUBLISHED_SCHEMA,
+)
+
+log = logging.getLogger(__name__)
+
+
+def table_snapshots(settings: Settings, namespace: str) -> dict[str, int | None]:
+    """Every Iceberg table of ``namespace`` (views left out) → its current snapshot id."""
+    from cryptolake.core.clients import load_catalog
+
+    catalog = load_catalog(settings)
+    if (namespace,) not in {tuple(ns) for ns in catalog.list_namespaces()}:
+        return {}
+    out: dict[str, int | None] = {}
+    for ident in catalog.list_tables(namespace):
+        table = catalog.load_table(ident)
+        snap = table.current_snapshot()
+        out[ident[-1]] = snap.snapshot_id if snap else None
+    return out
+
+
+def _execute(cur: Any, statement: str) -> list[Any]:
+    cur.execute(statement)
+    return list(cur.fetchall())
+
+
+def rollback(
+    settings: Settings, namespace: str, before: Mapping[str, int | None]
+) -> dict[str, str]:
+    """Put ``namespace`` back to ``before`` (table → snapshot id, from :func:`table_snapshots`):
+    changed tables are rolled back to their snapshot, tables created since are dropped.
+    Returns what was done per table."""
+    from cryptolake.core.clients import connect
+
+    now = table_snapshots(settings, namespace)
+    catalog = settings.lakehouse.catalog
+    done: dict[str, str] = {}
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        for table, snapshot in sorted(now.items()):
+            ident = f'{catalog}."{namespace}"."{table}"'
+            if table not in before:
+                _execute(cur, f"DROP TABLE IF EXISTS {ident}")
+                done[table] = "dropped"
+            elif before[table] != snapshot and before[table] is not None:
+                _execute(cur, f"ALTER TABLE {ident} EXECUTE rollback_to_snapshot({before[table]})")
+                done[table] = f"rolled back to {before[table]}"
+    finally:
+        conn.close()
+    if done:
+        log.warning("audit schema %s restored: %s", namespace, done)
+    return done
+
+
+def publish_marts(
+    *,
+    settings: Settings | None = None,
+    audit_schema: str = AUDIT_SCHEMA,
+    published_schema: str = PUBLISHED_SCHEMA,
+    tables: Sequence[str] = MARTS,
+    rows_out: dict[str, int] | None = None,
+) -> dict[str, int | None]:
+    """Copy the audited marts into the published schema; returns ``schema.table`` → new snapshot.
+
+    Each table is replaced with ``CREATE OR REPLACE TABLE … AS SELECT`` (an Iceberg replace keeps
+    the table's history, so a reader pinned to an earlier publication still reads it). The copies
+    are not atomic together; :func:`publish_gold` commits the record that makes them so.
+    """
+    from cryptolake.core.clients import connect
+
+    settings = settings or get_settings()
+    catalog = settings.lakehouse.catalog
+    conn = connect(settings)
+    snapshots: dict[str, int | None] = {}
+    try:
+        cur = conn.cursor()
+        _execute(cur, f'CREATE SCHEMA IF NOT EXISTS {catalog}."{published_schema}"')
+        for table in tables:
+            parts = MART_PARTITIONING.get(table, ())
+            with_clause = (
+                " WITH (partitioning = ARRAY[" + ", ".join(f"'{p}'" for p in parts) + "])"
+                if parts
+                else ""
+            )
+            rows = _execute(
+                cur,
+                f'CREATE OR REPLACE TABLE {catalog}."{published_schema}"."{table}"{with_clause} '
+                f'AS SELECT * FROM {catalog}."{audit_schema}"."{table}"',
+            )
+            written = int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
+            ident = f"{published_schema}.{table}"
+            if rows_out is not None:
+                rows_out[ident] = written
+            log.info("copied %s.%s -> %s (%d rows)", audit_schema, table, ident, written)
+    finally:
+        conn.close()
+    current = table_snapshots(settings, published_schema)
+    for table in tables:
+        snapshots[f"{published_schema}.{table}"] = current.get(table)
+    return snapshots
+
+
+def publish_gold(
+    settings: Settings,
+    *,
+    audit_schema: str,
+    published_schema: str,
+    run_id: str,
+    inputs: dict[str, Any],
+    ops_namespace: str | None = None,
+    rows_out: dict[str, int] | None = None,
+) -> tuple[dict[str, int | None], Any]:
+    """Copy the marts, then commit the Gold publication; returns (snapshots, publication)."""
+    from cryptolake.core.pipeline import publish_layer
+
+    snapshots = publish_marts(
+        settings=settings, audit_schema=audit_schema, published_schema=published_schema,
+        rows_out=rows_out,
+    )
+    pub = publish_layer(
+        settings, "gold", published_schema,
+        {ident.split(".", 1)[1]: snap for ident, snap in snapshots.items()},
+        run_id=run_id, inputs=inputs, ops_namespace=ops_namespace,
+    )
+    log.info("gold publication %s: %s", pub.publication_id, pub.tables)
+    return snapshots, pub
