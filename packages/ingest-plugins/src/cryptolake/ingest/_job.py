@@ -61,7 +61,7 @@ def open_writer(ctx: JobContext, namespace: str, source: str | None = None) -> A
 
 def alert_sink(ctx: JobContext, kind: str, severity: str = "error") -> Any:
     """``alert(subject, message)``: append one row to ``ops.alerts`` (run id, kind, subject)."""
-    catalog = LazyCatalog(ctx.settings)
+    catalog: Any = LazyCatalog(ctx.settings)
 
     def alert(subject: str, message: str) -> None:
         import uuid

@@ -14,7 +14,6 @@ from typing import Any
 from cryptolake.core.errors import ServiceError
 from cryptolake.core.settings import Settings, get_settings
 
-
 #: Configuration keys whose values Spark masks (UI, event log, EXPLAIN, errors).
 REDACTION_REGEX = r"(?i)secret|password|token|access[.\-]?key|credential"
 

@@ -99,11 +99,11 @@ class Columns(NamedTuple):
     """Where each kline field is in a file's rows (``None``: the file lacks it)."""
 
     names: tuple[str, ...]  # the header as written
-    index: dict[str, int]  # kline field -> column position
+    at: dict[str, int]  # kline field -> column position
     headed: bool
 
     def name(self, field: str) -> str:
-        return self.names[self.index[field]]
+        return self.names[self.at[field]]
 
 
 def map_header(names: list[str]) -> Columns | str:
@@ -255,9 +255,9 @@ def _plan(path: Path, data: bytes, layout: str) -> _File | Reject:
         return Reject(f"not a candle CSV: {cols}", data[:4096], layout, path.name, KLINES)
     symbol, interval = name_parts(path)
     lacking = []
-    if "symbol" not in cols.index and symbol is None:
+    if "symbol" not in cols.at and symbol is None:
         lacking.append("symbol")
-    if "interval" not in cols.index and interval is None:
+    if "interval" not in cols.at and interval is None:
         lacking.append("interval")
     if lacking:
         return Reject(
@@ -269,7 +269,7 @@ def _plan(path: Path, data: bytes, layout: str) -> _File | Reject:
             path.name,
             KLINES,
         )
-    if interval is not None and interval not in INTERVAL_MS and "interval" not in cols.index:
+    if interval is not None and interval not in INTERVAL_MS and "interval" not in cols.at:
         return Reject(
             f"unknown interval {interval!r} in the file name {path.name!r} "
             f"(known: {', '.join(INTERVAL_MS)})",
@@ -295,7 +295,7 @@ def _in(window: Window, t: int) -> bool:
 
 
 def _row(f: list[str], plan: _File, line: bytes, origin: str, now: int | None, window: Window) -> Record | Reject | None:
-    cols, idx = plan.cols, plan.cols.index
+    cols, idx = plan.cols, plan.cols.at
     try:
         symbol = symbol_text(f[idx["symbol"]]) if "symbol" in idx else plan.symbol
         interval = interval_text(f[idx["interval"]]) if "interval" in idx else plan.interval
@@ -444,7 +444,7 @@ def _vector_path(path: Path, data: bytes, plan: _File, window: Window, now: int 
 
     from cryptolake.ingest.binance import _vector
 
-    cols, idx = plan.cols, plan.cols.index
+    cols, idx = plan.cols, plan.cols.at
     if not cols.headed:
         return None  # headerless archives: the row-wise parser
     names = [f"c{i}" for i in range(len(cols.names))]
