@@ -118,7 +118,7 @@ class Hub:
 
         prefix = self.settings.kafka.topic_prefix
         try:
-            ensure_topics([t[len(prefix):] if prefix else t for t in self.topics()], self.settings)
+            ensure_topics(self.topics(), self.settings)
         except Exception:  # noqa: BLE001 - topics may exist already or be created by producers
             log.debug("ensure_topics failed", exc_info=True)
         conf = consumer_config(f"cryptolake-api-{uuid.uuid4().hex[:8]}", self.settings,
