@@ -714,6 +714,53 @@ class Beat(CryptoLakeProcess):
             raise RuntimeError("beat has not written its schedule state yet")
 
 
+# ------------------------------------------------------------------------------------------ api
+class Api(CryptoLakeProcess):
+    """The GraphQL data service (cryptolake-api) under uvicorn: ``cryptolake api serve``.
+
+    Its settings are the ``CRYPTOLAKE_API__*`` variables (owner cryptolake-api); the probe sends a
+    GraphQL query whose answer needs a Trino round trip."""
+
+    name = "api"
+    start_timeout = 120.0
+
+    @staticmethod
+    def _setting(key: str, default: str) -> str:
+        return os.environ.get(f"CRYPTOLAKE_API__{key}") or default
+
+    @property
+    def host(self) -> str:
+        return self._setting("HOST", "127.0.0.1")
+
+    def ports(self) -> list[int]:
+        return [int(self._setting("PORT", "18000"))]
+
+    def version(self) -> str:
+        from cryptolake.core._version import __version__
+
+        return f"cryptolake {__version__} (GraphQL API)"
+
+    def launch(self) -> Launch:
+        env = self._env()
+        env.setdefault("CRYPTOLAKE_LOG__FORMAT", "json")
+        cmd = [sys.executable, "-m", "cryptolake.core.cli", "api", "serve",
+               "--host", self.host, "--port", str(self.ports()[0])]
+        return Launch(cmd, self.data_dir, env)
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import json
+        import urllib.request
+
+        query = json.dumps({"query": "{ health { services { service ok } } }"}).encode()
+        req = urllib.request.Request(f"http://{self.host}:{self.ports()[0]}/graphql", data=query,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            body = json.load(r)
+        services = {s["service"]: s["ok"] for s in (body.get("data") or {}).get("health", {}).get("services", [])}
+        if not services.get("trino"):
+            raise RuntimeError(f"the API answered but could not reach Trino: {body.get('errors') or services}")
+
+
 # ------------------------------------------------------------------------------------------ web
 class Web(Service):
     """The Reflex web app (cryptolake-web) in production mode: frontend and backend on one port.
@@ -820,6 +867,7 @@ SERVICE_CLASSES: dict[str, type[Service]] = {
     "trino": Trino,
     "worker": Worker,
     "beat": Beat,
+    "api": Api,
     "web": Web,
 }
 #: The services the lakehouse itself needs (what the test fixtures start).
