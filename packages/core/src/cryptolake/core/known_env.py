@@ -104,6 +104,35 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
             ("PAUSE_AFTER_COMMIT_S", "fault-injection aid for crash tests (default 0)"),
         )
     ),
+    # cryptolake-api: the GraphQL service (ApiSettings)
+    *(
+        KnownEnv(f"CRYPTOLAKE_API__{key}", text, owner="cryptolake-api")
+        for key, text in (
+            ("HOST", "bind address of `cryptolake api serve` (default 127.0.0.1)"),
+            ("PORT", "port of the GraphQL API (default 18000)"),
+            ("WORKERS", "uvicorn worker processes"),
+            ("ANONYMOUS_READS", "clients without an API key may read (on for the local demo)"),
+            ("ALLOWED_ORIGINS", "JSON list: the CORS and WebSocket origin allow-list"),
+            ("MAX_DEPTH", "query depth limit"),
+            ("MAX_INTROSPECTION_DEPTH", "nesting limit counting introspection fields"),
+            ("MAX_ALIASES", "alias limit per request"),
+            ("MAX_TOKENS", "token limit per request"),
+            *(
+                (f"{role}__{limit}", f"{role.lower()} role: {text}")
+                for role in ("ANONYMOUS", "READER", "OPERATOR")
+                for limit, text in (("MAX_PAGE_SIZE", "largest page (first)"),
+                                    ("MAX_COST", "cost limit (rows × fields)"),
+                                    ("RATE_PER_MINUTE", "requests per minute per key"))
+            ),
+            ("TRINO_THREADS", "bounded thread pool for Trino calls"),
+            ("CACHE", "the Redis read cache on or off"),
+            ("CACHE_TTL_S", "expiry of cached answers of the current data"),
+            ("REDIS_DB", "Redis database of the cache and the rate limiter (default 2)"),
+            ("MAX_SUBSCRIPTIONS_PER_CONNECTION", "subscriptions per WebSocket"),
+            ("CONNECTION_INIT_WAIT_TIMEOUT_S", "seconds a WebSocket may wait before connection_init"),
+            ("GRAPHIQL", "serve GraphiQL at /graphql"),
+        )
+    ),
 )
 
 
