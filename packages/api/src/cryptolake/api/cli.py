@@ -70,7 +70,7 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key id (second part 
 def export_schema(
     output: str = typer.Option("packages/api/schema.graphql", "--output", "-o"),
 ) -> None:
-    """Write the SDL (the schema with the installed plugins)."""
+    """Write the SDL of the built-in schema (what packages/api/schema.graphql holds)."""
     from pathlib import Path
 
     from cryptolake.api.schema import schema

@@ -1,6 +1,6 @@
 """The schema: every domain's root fields, the plugins' fields, the limits and extensions.
 
-``schema`` (module level, built with the installed plugins) is what ``strawberry export-schema
+``schema`` (module level, the built-in fields) is what ``strawberry export-schema
 cryptolake.api.schema:schema`` exports to packages/api/schema.graphql.
 """
 
@@ -93,10 +93,6 @@ def build_schema(host: Any | None = None, settings: ApiSettings | None = None) -
     )
 
 
-def _default_schema() -> strawberry.Schema:
-    from cryptolake.core import build_plugin_manager
-
-    return build_schema(build_plugin_manager())
-
-
-schema = _default_schema()
+#: the built-in schema (no plugin fields): what packages/api/schema.graphql holds; the server
+#: builds its own with the installed plugins' fields added
+schema = build_schema(None)
