@@ -8,6 +8,7 @@ import time
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -111,23 +112,34 @@ def status(
         )
     else:
         home = stack.layout.home
-        table = Table(title=f"CryptoLake stack — {home}", title_justify="left")
-        for col in ("service", "pid", "port", "healthy", "version", "RSS MB", "data"):
-            table.add_column(col, overflow="fold")
+        # 80 columns: the short fields first and whole; the version folds; errors and the data
+        # directories (always <home>/data/<service> unless moved) go beneath the table.
+        table = Table(title=f"CryptoLake stack — {home}", title_justify="left",
+                      box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+        for col in ("service", "pid", "port", "health"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("RSS MB", justify="right", no_wrap=True)
+        table.add_column("version", overflow="fold")
+        notes: list[str] = []
         for s in statuses:
-            health = "[green]yes[/]" if s.healthy else f"[red]no[/] [dim]{s.error or ''}[/]"
+            health = "[green]ok[/]" if s.healthy else "[red]DOWN[/]"
             version = s.version + (f" [dim]on {s.java.split(' (')[0]}[/]" if s.java else "")
             data = s.data_dir.removeprefix(str(home)).lstrip("/")
+            if not s.healthy:
+                notes.append(f"[red]{s.service}:[/] {s.error or 'not healthy'}")
+            if data and data != f"data/{s.service}":
+                notes.append(f"[dim]{s.service} data: {data}[/]")
             table.add_row(
                 s.service,
                 str(s.pid or "-"),
-                ",".join(map(str, s.ports)),
+                ",".join(map(str, s.ports)) or "-",
                 health,
+                f"{s.rss_mb:,.0f}" if s.rss_mb else "-",
                 version,
-                f"{s.rss_mb:.0f}" if s.rss_mb else "-",
-                data,
             )
         out.print(table)
+        for note in notes:
+            out.print(note)
         javas = {s.java for s in statuses if s.java}
         for java in sorted(javas):
             out.print(f"[dim]{java}[/]")
