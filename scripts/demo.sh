@@ -34,4 +34,10 @@ echo
 echo "Trino:       http://127.0.0.1:$("$CLI" config show --json | "$HOME_DIR/venv/bin/python" -c 'import json,sys; print({r["name"]: r["value"] for r in json.load(sys.stdin)}["CRYPTOLAKE_TRINO__PORT"])')  (catalog lakehouse: bronze, silver, gold, ops)"
 echo "Pipeline:    $CLI pipeline status"
 echo "Quality:     $CLI quality report"
+API_URL="http://${CRYPTOLAKE_API__HOST:-127.0.0.1}:${CRYPTOLAKE_API__PORT:-18000}/graphql"
+echo "GraphQL:     $API_URL  (GraphiQL in a browser; docs/api.md)"
+cat <<EOF_QUERY
+  try:       curl -s $API_URL -H 'content-type: application/json' \\
+               -d '{"query": "{ marketOverview { symbol price change24h } candles(symbol: \\"BTCUSDT\\", interval: \\"1w\\", first: 3) { nodes { openTime open close } } }"}'
+EOF_QUERY
 echo "done in $((SECONDS - started))s"
