@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cryptolake.core.cli._run import execute, parse_sets, parse_time
+from cryptolake.core.cli.output import key, notes, print_table, report_table, wrapped
 from cryptolake.core.manager import build_plugin_manager
 
 app = typer.Typer(help="Run source plugins into Kafka and Bronze.", no_args_is_help=True)
@@ -20,10 +21,13 @@ SET = typer.Option([], "--set", help="Source configuration key=value (repeatable
 def list_sources() -> None:
     """The registered sources, their capabilities, topics and Bronze tables."""
     host = build_plugin_manager()
+    table = report_table(key("source"), key("plugin"), wrapped("capabilities"))
+    flows: list[str] = []
     for e in host.sources:
-        caps = ",".join(sorted(e.capabilities))
-        typer.echo(f"{e.name:28} [{caps}] topics={','.join(e.topics) or '-'} "
-                   f"tables={','.join(e.bronze_tables) or '-'}  ({e.plugin})")
+        table.add_row(e.name, e.plugin, ", ".join(sorted(e.capabilities)) or "-")
+        flows.append(f"[bold]{e.name}[/]: topics {', '.join(e.topics) or '-'}; "
+                     f"tables {', '.join(e.bronze_tables) or '-'}")
+    print_table(table, notes(flows))
 
 
 @app.command("run")

@@ -7,8 +7,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from cryptolake.core.cli.output import count, key, print_table, report_table
 from cryptolake.core.errors import CryptoLakeError
 from cryptolake.core.settings import Settings, get_settings
 
@@ -55,7 +55,7 @@ def summary(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("layer", "table", "rows", "snapshots")
+    table = report_table(key("layer"), key("table"), count("rows"), count("snapshots"))
     for r in rows:
-        table.add_row(r["layer"], r["table"], f"{r['rows']:,}", str(r["snapshots"]))
-    Console().print(table)
+        table.add_row(r["layer"], r["table"], f"{r['rows']:,}", f"{r['snapshots']:,}")
+    print_table(table)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from cryptolake.core.cli.output import count, key, notes, print_table, report_table
 from cryptolake.core.errors import PluginError
 from cryptolake.core.manager import build_plugin_manager
 
@@ -24,21 +23,25 @@ def list_plugins(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("name", "families", "entries", "distribution", "version", "status", "error")
+    # one row per plugin; its entries (often many, with long names) listed beneath the table
+    table = report_table(key("plugin"), key("version"), key("status"), key("families"),
+                         count("entries"))
+    errors: list[str] = []
+    entries: list[str] = []
     for r in rows:
         status = {"enabled": "[green]enabled[/]", "blocked": "[yellow]blocked[/]"}.get(
             r["status"], "[red]error[/]"
         )
         table.add_row(
-            r["name"],
-            ", ".join(r["families"]),
-            ", ".join(r["entries"]),
-            r["distribution"] or "-",
-            r["version"] or "-",
-            status,
-            r["error"] or "",
+            r["name"], r["version"] or "-", status, ",".join(r["families"]) or "-",
+            str(len(r["entries"])),
         )
-    Console().print(table)
+        if r["error"]:
+            errors.append(f"[red]{r['name']}:[/] {r['error']}")
+        if r["entries"]:
+            dist = f" [dim]({r['distribution']})[/]" if r["distribution"] else ""
+            entries.append(f"[bold]{r['name']}[/]{dist}: {', '.join(r['entries'])}")
+    print_table(table, notes([*errors, "", *entries]))
 
 
 @app.command("check")

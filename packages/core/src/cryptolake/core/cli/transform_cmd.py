@@ -6,10 +6,9 @@ import json
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from cryptolake.core.cli._run import execute, parse_sets, parse_time
+from cryptolake.core.cli.output import key, notes, print_table, report_table, wrapped
 from cryptolake.core.manager import build_plugin_manager
 
 app = typer.Typer(help="List and run transforms, built-in or third-party.", no_args_is_help=True)
@@ -27,11 +26,14 @@ def list_transforms(as_json: bool = typer.Option(False, "--json")) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("name", "engine", "layer", "inputs", "outputs", "schedule", "plugin")
+    # one row per transform; inputs and outputs (lists of long table names) beneath the table
+    table = report_table(key("transform"), key("engine"), key("layer"), wrapped("schedule"))
+    flows: list[str] = []
     for r in rows:
-        table.add_row(r["name"], r["engine"], r["layer"], "\n".join(r["inputs"]),
-                      "\n".join(r["outputs"]), r["schedule"], r["plugin"])
-    Console().print(table)
+        table.add_row(r["name"], r["engine"], r["layer"], r["schedule"] or "-")
+        flows.append(f"[bold]{r['name']}[/] [dim]({r['plugin']})[/]: {', '.join(r['inputs']) or '-'} "
+                     f"→ {', '.join(r['outputs']) or '-'}")
+    print_table(table, notes(flows))
 
 
 @app.command("run")
