@@ -4,8 +4,10 @@
 #   1. the Python environment (scripts/bootstrap.sh)            -> $CRYPTOLAKE_HOME/venv
 #   2. the import-boundary check (scripts/check_boundaries.py)
 #   3. the real stack: `cryptolake stack setup` and `stack up`   -> $CRYPTOLAKE_HOME
-#   4. every pytest test: unit, conformance, meta, integration, end to end
-#   5. Pants: lint, check (mypy), test, package — every package
+#   4. pytest: the tiers that need the stack or installed distributions (markers integration,
+#      e2e, installed)
+#   5. Pants: tailor --check, lint, check (mypy), the unit/conformance/meta tests, package
+#   (each test runs once: the unit tests under Pants only, the others under pytest only)
 #
 # Downloads are cached outside the repository; a second run downloads nothing.
 # Extra arguments are passed to pytest (e.g. `scripts/test.sh -k plugins`).
@@ -32,19 +34,21 @@ else
   echo "no stack module yet: integration tests will be skipped" >&2
 fi
 
-step "4/5 pytest: every test"
+step "4/5 pytest: integration, e2e and installed tests"
 set +e
+export CRYPTOLAKE_PLUGINS__STRICT=true  # a plugin that fails to load fails the tests
 dirs=()
 for d in packages/*/tests tests; do
   [ -n "$(find "$d" -name 'test_*.py' -not -path '*/thirdparty/*' | head -1)" ] && dirs+=("$d")
 done
-"$PY" -m pytest "${dirs[@]}" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
+"$PY" -m pytest "${dirs[@]}" -m "integration or e2e or installed" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$HOME_DIR/pytest.log" | tail -1)"
 
-step "5/5 pants lint, check, test, package"
+step "5/5 pants tailor --check, lint, check, test (unit), package"
 pants_rc=0
+./pants tailor --check :: || pants_rc=$?
 ./pants lint check test package :: || pants_rc=$?
 
 step "done in $((SECONDS - started))s"

@@ -1,8 +1,9 @@
 """Pytest plugin shipped with cryptolake-core (entry point ``pytest11``).
 
-- Turns strict plugin loading on for the whole test run (``CRYPTOLAKE_PLUGINS__STRICT=true``),
-  so a plugin that fails to load fails the tests instead of being skipped.
-- Registers the ``integration`` and ``e2e`` markers.
+- Registers the ``integration``, ``e2e`` and ``installed`` markers.
+- Changes nothing else: not the environment, not pytest's exit codes. The hosts its fixtures
+  build are strict (a plugin that fails to load fails the test); for hosts your code builds from
+  the environment, set ``CRYPTOLAKE_PLUGINS__STRICT=true`` in your test command.
 - Fixtures: ``cryptolake_settings`` (settings with a private home), ``plugin_host`` (a strict
   host with every installed plugin), ``make_plugin_host`` (build hosts with chosen plugins), and
   the stack fixtures of :mod:`cryptolake.core.testing.stack`.
@@ -11,7 +12,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,19 +29,9 @@ pytest_plugins = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("CRYPTOLAKE_PLUGINS__STRICT", "true")
-    get_settings.cache_clear()
     config.addinivalue_line("markers", "integration: needs the real services of the stack")
     config.addinivalue_line("markers", "e2e: runs the whole stack end to end")
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """A file whose tests were all deselected by marker (e.g. integration tests under Pants)
-    passed: report success instead of pytest's "no tests collected" (5)."""
-    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and session.config.getoption("markexpr"):
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and reporter.stats.get("deselected"):
-            session.exitstatus = pytest.ExitCode.OK
+    config.addinivalue_line("markers", "installed: needs the packages installed as distributions")
 
 
 @pytest.fixture
