@@ -53,21 +53,36 @@ def report_command(
 ) -> None:
     """The latest quality results from ops.dq_results."""
     from rich.console import Console
-    from rich.table import Table
 
+    from cryptolake.core.cli.output import count, key, notes, print_table, report_table
     from cryptolake.processing.quality.api import quality_report
 
     rows = quality_report(layer=layer, runs=runs, run_id=run_id, only_failed=failed_only)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
-    table = Table("checked_at", "layer", "table", "check", "outcome", "value", "snapshot")
+    # 80 columns: one line per check; per gate run a heading with its time; a failed check's
+    # message (what was measured against what) beneath, whole. Snapshot ids: --json.
     colour = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red"}
+    runs_seen: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        c = colour.get(r["outcome"], "white")
-        table.add_row(str(r["checked_at"])[:19], r["layer"], r["table_name"], r["check_name"],
-                      f"[{c}]{r['outcome']}[/{c}]", _fmt(r["value"]), str(r["snapshot_id"] or ""))
-    Console().print(table)
+        runs_seen.setdefault(r["run_id"], []).append(r)
+    console = Console()
+    for run, checks in runs_seen.items():
+        first = checks[0]
+        table = report_table(key("table"), key("check"), key("outcome"), count("value"),
+                             title=f"{first['layer']} gate run {run}, checked "
+                             f"{str(first['checked_at'])[:19]} UTC")
+        problems: list[str] = []
+        for r in checks:
+            c = colour.get(r["outcome"], "white")
+            table.add_row(r["table_name"], r["check_name"], f"[{c}]{r['outcome']}[/{c}]",
+                          _fmt(r["value"]))
+            if r["outcome"] != "pass" and r.get("message"):
+                problems.append(f"[{c}]{r['table_name']}:{r['check_name']}[/{c}] {r['message']}")
+        print_table(table, notes(problems), console=console)
+    if not rows:
+        console.print("no quality results recorded yet (cryptolake quality run)")
 
 
 def _fmt(value: Any) -> str:
