@@ -164,6 +164,9 @@ class Lakehouse:
         return result
 
     async def snapshot_log(self, location: str) -> SnapshotLog:
+        known = self._logs.get(location)  # metadata files are immutable: no thread hop when seen
+        if known is not None:
+            return known
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, self._snapshot_log_sync, location)
 
