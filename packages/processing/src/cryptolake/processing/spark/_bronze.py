@@ -2,7 +2,9 @@
 
 Bronze keeps Binance prices and volumes as the exchange's decimal strings; they are cast here to
 ``decimal(18,8)`` (prices) and ``decimal(30,8)`` (volumes) — Binance sends 8 decimals — so sums are
-exact and a rerun is bit-identical whatever order Spark adds in. ``_order`` ranks copies of the
+exact and a rerun is bit-identical whatever order Spark adds in. A value that is not a decimal
+becomes NULL (``try_cast``), and the Silver job drops and records that row with the reason
+(``silver.rejects``) instead of failing on it. ``_order`` ranks copies of the
 same record: the later fetch (``ingested_at``), then the later Kafka offset, wins.
 """
 
@@ -34,8 +36,8 @@ def aggtrades(session: SparkSession, ident: str) -> DataFrame:
     return read(session, ident).select(
         F.upper("symbol").alias("symbol"),
         "agg_trade_id",
-        F.col("price").cast(PRICE).alias("price"),
-        F.col("quantity").cast(QTY).alias("quantity"),
+        F.col("price").try_cast(PRICE).alias("price"),
+        F.col("quantity").try_cast(QTY).alias("quantity"),
         "first_trade_id",
         "last_trade_id",
         "trade_time",
@@ -54,9 +56,9 @@ def klines(session: SparkSession, ident: str) -> DataFrame:
         "interval",
         "open_time",
         "close_time",
-        *[F.col(c).cast(PRICE).alias(c) for c in ("open", "high", "low", "close")],
-        F.col("volume").cast(QTY).alias("volume"),
-        F.col("quote_volume").cast(QTY).alias("quote_volume"),
+        *[F.col(c).try_cast(PRICE).alias(c) for c in ("open", "high", "low", "close")],
+        F.col("volume").try_cast(QTY).alias("volume"),
+        F.col("quote_volume").try_cast(QTY).alias("quote_volume"),
         "trade_count",
         F.coalesce(F.col("is_closed"), F.lit(True)).alias("is_closed"),
         "event_time",

@@ -315,3 +315,96 @@ def delete_absent(
         return n
     finally:
         stale.unpersist()
+
+
+# -- rows dropped between layers --------------------------------------------------------------
+
+#: Where Silver records what it dropped, like ``bronze.rejects`` for Bronze.
+REJECTS = "rejects"
+
+
+@dataclass(frozen=True)
+class DropRule:
+    """Rows matching ``condition`` (Spark SQL) are dropped with ``reason``."""
+
+    condition: str
+    reason: str
+
+
+def not_null(*columns: str) -> list[DropRule]:
+    """One rule per column: a row whose ``column`` is NULL (a value Bronze lacks, or one that
+    does not cast to its Silver type) is dropped, the reason naming the column."""
+    return [DropRule(f"`{c}` IS NULL", f"{c} is null or not a valid value") for c in columns]
+
+
+@dataclass
+class Dropped:
+    """What one job dropped: counts per reason, and the rows recorded."""
+
+    by_reason: dict[str, int] = field(default_factory=dict)
+    recorded: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_reason.values())
+
+
+def drop_invalid(
+    session: SparkSession,
+    df: DataFrame,
+    rules: Sequence[DropRule],
+    *,
+    job: str,
+    source: str,
+    rejects: str,
+    run_id: str,
+    dropped: Dropped,
+    key: Sequence[str] = (),
+) -> DataFrame:
+    """``df`` without the rows any rule matches; those are counted in ``dropped`` and MERGEd into
+    the ``rejects`` table (``catalog.namespace.rejects``) with the first matching rule's reason,
+    the row as JSON and its hash — a rerun records nothing twice. Private columns (``_…``) are
+    left out of the recorded row."""
+    from pyspark.sql import functions as F
+
+    if not rules:
+        return df
+    reason = F.lit(None).cast("string")
+    for rule in reversed(rules):
+        reason = F.when(F.expr(rule.condition), F.lit(rule.reason)).otherwise(reason)
+    flagged = df.withColumn("_drop_reason", reason)
+    bad = flagged.where("_drop_reason IS NOT NULL")
+    public = [c for c in df.columns if not c.startswith("_")]
+    counts = bad.groupBy("_drop_reason").count().collect()
+    if counts:
+        for row in counts:
+            dropped.by_reason[str(row[0])] = dropped.by_reason.get(str(row[0]), 0) + int(row[1])
+        raw = F.to_json(F.struct(*[F.col(f"`{c}`") for c in public]))
+        origin = (
+            F.concat_ws(",", *[F.concat(F.lit(f"{k}="), F.col(f"`{k}`").cast("string")) for k in key])
+            if key else F.lit(None).cast("string")
+        )
+        records = bad.select(
+            F.lit(job).alias("job"),
+            F.lit(source).alias("source_table"),
+            origin.alias("origin"),
+            F.col("_drop_reason").alias("reason"),
+            raw.alias("raw"),
+            F.sha2(raw, 256).alias("raw_sha256"),
+            F.lit(run_id).alias("run_id"),
+            F.current_timestamp().alias("rejected_at"),
+        ).dropDuplicates(["job", "source_table", "reason", "raw_sha256"])
+        records = records.localCheckpoint(eager=True)
+        view = f"cryptolake_rejects_{uuid.uuid4().hex[:10]}"
+        records.createOrReplaceTempView(view)
+        refresh(session, rejects)
+        session.sql(
+            f"MERGE INTO {rejects} t USING {view} s ON t.job = s.job AND "
+            "t.source_table = s.source_table AND t.reason = s.reason AND t.raw_sha256 = s.raw_sha256 "
+            "WHEN NOT MATCHED THEN INSERT *"
+        )
+        session.catalog.dropTempView(view)
+        dropped.recorded += records.count()
+        log.warning("%s: dropped %d row(s) of %s: %s", job, sum(int(r[1]) for r in counts), source,
+                    {str(r[0]): int(r[1]) for r in counts})
+    return flagged.where("_drop_reason IS NULL").drop("_drop_reason")

@@ -11,9 +11,13 @@ from pydantic import BaseModel
 
 from cryptolake.core import JobContext, JobResult
 from cryptolake.processing.spark._common import (
+    REJECTS,
+    Dropped,
+    DropRule,
     MergeOutcome,
     SparkJobConfig,
     Window,
+    drop_invalid,
     ensure_tables,
     read,
     silver_contract,
@@ -23,7 +27,9 @@ from cryptolake.processing.spark._common import (
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from collections.abc import Sequence
+
+    from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +68,7 @@ class SparkTransform:
     config: SparkJobConfig
 
     def __init__(self, config: BaseModel | None = None) -> None:
+        self.dropped = Dropped()
         model = type(self).config_type()
         self.config = config if isinstance(config, model) else model.model_validate(
             config.model_dump() if isinstance(config, BaseModel) else (config or {})
@@ -79,6 +86,25 @@ class SparkTransform:
         """Inputs whose changed rows (``changed`` column newer than the watermark) say which
         event-time range an incremental run recomputes. Empty: always a full run."""
         return []
+
+    def drop(
+        self,
+        session: SparkSession,
+        ctx: JobContext,
+        df: DataFrame,
+        rules: Sequence[DropRule],
+        *,
+        source: str,
+        key: Sequence[str] = (),
+    ) -> DataFrame:
+        """``df`` without the rows ``rules`` reject; each dropped row is counted (the job's
+        ``rejected``) and recorded in ``silver.rejects`` with its reason."""
+        ensure_tables(ctx.settings, [(silver_contract(REJECTS), self.config.silver_namespace)])
+        return drop_invalid(
+            session, df, rules, job=ctx.name, source=source,
+            rejects=self.ident(ctx, "silver", REJECTS), run_id=ctx.run_id,
+            dropped=self.dropped, key=key,
+        )
 
     def widen(self, window: Window) -> Window:
         """The range to recompute when input rows of ``window`` changed (e.g. later windows)."""
@@ -135,12 +161,16 @@ class SparkTransform:
                 return JobResult(details={"window": "no input changed", **extra})
             window = found
         log.info("%s over %s", ctx.name, window.describe())
+        self.dropped = Dropped()
         outcomes, details = self.compute(session, ctx, window)
         if mark is not None:
             session.sql(
                 f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}')"
             )
         result = JobResult(details={"window": window.describe(), **extra, **details})
+        result.rejected = self.dropped.total
+        if self.dropped.total:
+            result.details["dropped"] = dict(sorted(self.dropped.by_reason.items()))
         for o in outcomes:
             result.rows_in += o.rows_in
             result.rows_out += o.rows_out

@@ -11,8 +11,10 @@ One-minute candles
     (an open kline gives the in-progress candle until the closed one arrives).
 
 One-hour candles
-    The exchange's 1h kline where there is one (``klines``), else rolled up from the 1m candles
-    (``1m``; an hour still in progress has fewer than 60 minutes and is updated by the next run).
+    Ranked per hour: the exchange's **closed** 1h kline (``klines``); else a **complete** roll-up
+    of the hour's 60 one-minute candles (``1m``); else the exchange's still-open 1h kline; else a
+    partial roll-up (an hour in progress, updated by the next run). An open kline is a snapshot
+    of an unfinished hour, so it never outranks the 60 finished minutes of the same hour.
 
 Every run recomputes whole buckets of its window from all their input, so a late trade or kline
 updates exactly the candle it belongs to; the change-only MERGE makes a rerun a no-op.
@@ -21,6 +23,7 @@ updates exactly the candle it belongs to; the change-only MERGE makes a rerun a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -32,6 +35,7 @@ from cryptolake.processing.spark._common import (
     SparkJobConfig,
     Window,
     merge_changes,
+    not_null,
     read,
     silver_contract,
     table_exists,
@@ -49,22 +53,39 @@ log = logging.getLogger(__name__)
 CANDLE_VALUES = ("open", "high", "low", "close", "volume", "quote_volume", "trade_count")
 
 
+#: Which candidate becomes an hour's candle: the lowest rank present.
+HOURLY_RANK = {"closed_kline": 0, "complete_rollup": 1, "open_kline": 2, "partial_rollup": 3}
+
+
 class CandlesConfig(SparkJobConfig):
     klines_table: str = Field("binance_klines", description="Bronze klines (all intervals)")
     max_reported_mismatches: int = Field(20, ge=0, description="mismatches listed in the result")
 
 
-def best_klines(session: SparkSession, ident: str, interval: str, window: Window) -> DataFrame:
-    """One kline per (symbol, open_time): the closed one if any, else the latest update."""
+#: A kline without these cannot be a candle (a price that does not cast to a decimal is NULL).
+KLINE_REQUIRED = ("symbol", "open_time", "open", "high", "low", "close", "volume")
+
+
+def best_klines(
+    session: SparkSession, ident: str, interval: str, window: Window,
+    drop: Callable[[DataFrame], DataFrame] | None = None,
+) -> DataFrame:
+    """One kline per (symbol, open_time): the closed one if any, else the latest update.
+
+    ``drop`` removes (and records) the klines that cannot be candles; without it they are
+    filtered out silently (only for callers that recorded them already)."""
     from pyspark.sql import functions as F
 
     df = (
         _bronze.klines(session, ident)
         .where(F.col("interval") == interval)
         .where(window.condition("open_time"))
-        .where("symbol IS NOT NULL AND open_time IS NOT NULL AND close IS NOT NULL")
-        .withColumn("_closed", F.col("is_closed").cast("int"))
     )
+    if drop is not None:
+        df = drop(df)
+    else:
+        df = df.where(" AND ".join(f"{c} IS NOT NULL" for c in KLINE_REQUIRED))
+    df = df.withColumn("_closed", F.col("is_closed").cast("int"))
     return latest_per_key(df, ["symbol", "open_time"], ["_closed", "event_time", "_order"]).drop(
         "_closed"
     )
@@ -128,7 +149,15 @@ def reconcile(trades: DataFrame, klines: DataFrame) -> DataFrame:
     )
 
 
-class SilverOhlcv1m(SparkTransform):
+class _KlineCandles(SparkTransform):
+    def _kline_drop(
+        self, session: SparkSession, ctx: JobContext, source: str
+    ) -> Callable[[DataFrame], DataFrame]:
+        return lambda df: self.drop(session, ctx, df, not_null(*KLINE_REQUIRED), source=source,
+                                    key=("symbol", "interval", "open_time"))
+
+
+class SilverOhlcv1m(_KlineCandles):
     outputs: ClassVar[tuple[str, ...]] = ("ohlcv_1m",)
     config: CandlesConfig
 
@@ -159,7 +188,7 @@ class SilverOhlcv1m(SparkTransform):
         else:
             trades = None
         klines = (
-            best_klines(session, klines_ident, "1m", win)
+            best_klines(session, klines_ident, "1m", win, self._kline_drop(session, ctx, klines_ident))
             if table_exists(session, klines_ident)
             else None
         )
@@ -195,7 +224,7 @@ class SilverOhlcv1m(SparkTransform):
         return [outcome], {"kline_mismatches": n_mismatch, "mismatched_candles": shown}
 
 
-class SilverOhlcv1h(SparkTransform):
+class SilverOhlcv1h(_KlineCandles):
     outputs: ClassVar[tuple[str, ...]] = ("ohlcv_1h",)
     config: CandlesConfig
 
@@ -222,14 +251,16 @@ class SilverOhlcv1h(SparkTransform):
         pieces: list[DataFrame] = []
         have_klines = table_exists(session, klines_ident)
         if have_klines:
-            k = best_klines(session, klines_ident, "1h", win)
+            k = best_klines(session, klines_ident, "1h", win,
+                            self._kline_drop(session, ctx, klines_ident))
             pieces.append(
                 k.select(
                     "symbol", "open_time",
                     *[F.col(c).cast("long" if c == "trade_count" else "double").alias(c)
                       for c in CANDLE_VALUES],
                     F.lit("klines").alias("source"),
-                    F.lit(0).alias("_rank"),
+                    F.when(F.coalesce(F.col("is_closed"), F.lit(False)), F.lit(HOURLY_RANK["closed_kline"]))
+                    .otherwise(F.lit(HOURLY_RANK["open_kline"])).alias("_rank"),
                 )
             )
         if table_exists(session, m1_ident):
@@ -247,6 +278,7 @@ class SilverOhlcv1h(SparkTransform):
                     F.sum(qty("volume")).alias("volume"),
                     F.sum(qty("quote_volume")).alias("quote_volume"),
                     F.sum("trade_count").alias("trade_count"),
+                    F.countDistinct("open_time").alias("_minutes"),
                 )
             )
             pieces.append(
@@ -255,7 +287,8 @@ class SilverOhlcv1h(SparkTransform):
                     *[F.col(c).cast("long" if c == "trade_count" else "double").alias(c)
                       for c in CANDLE_VALUES],
                     F.lit("1m").alias("source"),
-                    F.lit(1).alias("_rank"),
+                    F.when(F.col("_minutes") >= 60, F.lit(HOURLY_RANK["complete_rollup"]))
+                    .otherwise(F.lit(HOURLY_RANK["partial_rollup"])).alias("_rank"),
                 )
             )
         if not pieces:

@@ -20,10 +20,12 @@ from pydantic import Field
 
 from cryptolake.processing.spark import _bronze
 from cryptolake.processing.spark._common import (
+    DropRule,
     MergeOutcome,
     SparkJobConfig,
     Window,
     merge_changes,
+    not_null,
     silver_contract,
     table_exists,
 )
@@ -86,9 +88,9 @@ class SilverMarketDaily(SparkTransform):
         points = (
             _bronze.coingecko_points(session, source, self.config.vs_currency)
             .where(win.condition("ts"))
-            .where("coin_id IS NOT NULL AND ts IS NOT NULL AND price IS NOT NULL")
-            .withColumn("date", F.to_date("ts"))
         )
+        points = self.drop(session, ctx, points, not_null("coin_id", "ts", "price"),
+                           source=source, key=("coin_id", "ts")).withColumn("date", F.to_date("ts"))
         # the earliest point of each day (a daily series' own point before an hourly one at the
         # same instant); among copies of it, the latest fetch
         points = points.withColumns(
@@ -97,7 +99,13 @@ class SilverMarketDaily(SparkTransform):
         daily = latest_per_key(points, ["coin_id", "date"], ["_neg_ts", "_daily", "_order"])
         mapped = daily.join(F.broadcast(mapping), "coin_id", "left")
         unmapped = [r[0] for r in mapped.where("symbol IS NULL").select("coin_id").distinct().collect()]
-        rows = mapped.where("symbol IS NOT NULL").select(
+        mapped = self.drop(
+            session, ctx, mapped,
+            [DropRule("symbol IS NULL", "no exchange symbol is configured for this coin_id "
+                      "(silver.market_daily symbols)")],
+            source=source, key=("coin_id", "date"),
+        )
+        rows = mapped.select(
             "coin_id", "symbol", "date", "price", "market_cap", "total_volume",
             F.current_timestamp().alias("updated_at"),
         )
@@ -132,9 +140,9 @@ class SilverFearGreed(SparkTransform):
         points = (
             _bronze.fear_greed(session, source)
             .where(win.condition("ts"))
-            .where("ts IS NOT NULL AND value IS NOT NULL AND classification IS NOT NULL")
-            .withColumn("date", F.to_date("ts"))
         )
+        points = self.drop(session, ctx, points, not_null("ts", "value", "classification"),
+                           source=source, key=("ts",)).withColumn("date", F.to_date("ts"))
         rows = latest_per_key(points, ["date"], ["_order", "ts"]).select(
             "date", "value", "classification", F.current_timestamp().alias("updated_at")
         )

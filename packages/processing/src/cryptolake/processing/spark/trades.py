@@ -12,6 +12,7 @@ from cryptolake.processing.spark._common import (
     SparkJobConfig,
     Window,
     merge_changes,
+    not_null,
     silver_contract,
     table_exists,
 )
@@ -58,9 +59,10 @@ class SilverTrades(SparkTransform):
         if not table_exists(session, source):
             return [], {"skipped": f"{source} does not exist yet"}
         raw = _bronze.aggtrades(session, source).where(window.condition("trade_time"))
-        valid = raw.where(
-            "symbol IS NOT NULL AND agg_trade_id IS NOT NULL AND price IS NOT NULL "
-            "AND quantity IS NOT NULL AND trade_time IS NOT NULL"
+        valid = self.drop(
+            session, ctx, raw,
+            not_null("symbol", "agg_trade_id", "price", "quantity", "trade_time"),
+            source=source, key=("symbol", "agg_trade_id"),
         )
         valid = valid.cache()
         bronze_rows = valid.count()
