@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from _api import BROKER_DB, READER_RATE, Api, Ws, api, example_site, loaded_lakehouse, ticks_table, trino  # noqa: F401
+from _api import BROKER_DB, READER_RATE, Api, Ws, trino
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.installed]
 

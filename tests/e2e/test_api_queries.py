@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from _api import Api, api, example_site, loaded_lakehouse, snapshot_of, ticks_table, trino  # noqa: F401
+from _api import Api, snapshot_of, trino
 from _expected import SAMPLE, expected, hourly_klines, minute_klines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.installed]

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 import pytest
-from _api import Api, Ws, api, example_site, loaded_lakehouse, produce, ticks_table, trino  # noqa: F401
+from _api import Api, Ws, produce, trino
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.installed]
 

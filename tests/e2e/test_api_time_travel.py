@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-from _api import Api, api, append_ticks, example_site, loaded_lakehouse, ticks_table  # noqa: F401
+from _api import Api, append_ticks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration, pytest.mark.installed]
 

@@ -86,7 +86,7 @@ async def _identify(state: ApiState, ctx: Context, key: str | None) -> None:
 
 
 class CryptoLakeRouter(GraphQLRouter):  # type: ignore[type-arg]
-    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+    async def on_ws_connect(self, context: Any) -> dict[str, object] | None:
         """Authenticate the WebSocket in ``connection_init`` (``{"apiKey": ...}`` or
         ``{"Authorization": "Bearer ..."}``); a bad key or disallowed anonymous use is refused."""
         params = getattr(context, "connection_params", None) or {}
@@ -177,11 +177,11 @@ def create_app(settings: ApiSettings | None = None, core: Settings | None = None
             result = await schema.execute(HEALTH_QUERY, context_value=ctx)
             if result.errors:
                 problems.append(f"graphql: {result.errors[0].message}")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problems.append(f"graphql: {type(exc).__name__}")
         try:
             await state.redis.ping()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             problems.append(f"redis: {type(exc).__name__}")
         if problems:
             return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)

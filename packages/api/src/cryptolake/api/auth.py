@@ -95,7 +95,7 @@ class KeyStore:
                                               key_hash=hash_key(key), created_at=now))
         return key, ApiKey(key_id, name, role, now, None)
 
-    def list(self) -> list[ApiKey]:
+    def listing(self) -> list[ApiKey]:
         self.ensure()
         with self.engine.connect() as c:
             rows = c.execute(select(api_keys).order_by(api_keys.c.created_at)).all()

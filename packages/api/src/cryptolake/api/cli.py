@@ -53,7 +53,7 @@ def keys_list() -> None:
     from rich.table import Table
 
     table = Table("id", "name", "role", "created", "revoked")
-    for k in _store().list():
+    for k in _store().listing():
         table.add_row(k.key_id, k.name, k.role, f"{k.created_at:%Y-%m-%d %H:%M}",
                       f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
     Console().print(table)

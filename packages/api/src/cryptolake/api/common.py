@@ -169,7 +169,7 @@ def reader(info: Info, as_of: AsOf | None, primary: str | None = None) -> Reader
     ctx: Context = info.context
     spec = as_of.spec() if as_of is not None else AsOfSpec()
     r = Reader(ctx.app.lakehouse, spec, primary)
-    ctx.readers.append((info.path.key, r))
+    ctx.readers.append((str(info.path.key), r))
     return r
 
 

@@ -18,7 +18,7 @@ from graphql import FieldNode, OperationType, print_ast
 from strawberry.extensions import SchemaExtension
 
 from cryptolake.api import metrics
-from cryptolake.api.errors import LimitExceededError, NotAuthenticatedError, RateLimitedError
+from cryptolake.api.errors import LimitExceededError, NotAuthenticatedError
 from cryptolake.api.limits import depth, estimate, largest_page, operation
 
 #: root field → lakehouse tables it reads (filled by the schema from each domain's TABLES)
@@ -28,7 +28,7 @@ ROOT_TABLES: dict[str, list[str]] = {}
 SHORT_TTL = {"dataHealth": 5}
 
 
-def _refuse(ec: Any, error: Exception) -> None:
+def _refuse(ec: Any, error: Any) -> None:
     ec.result = GraphQLExecutionResult(data=None, errors=[error])
 
 
@@ -119,7 +119,7 @@ class ReadCache(SchemaExtension):
             if "*" in tables:
                 tables = None  # type: ignore[assignment]
             snapshots = {k: str(v) for k, v in (await app.lakehouse.current_snapshots(tables)).items()}
-        material = json.dumps([print_ast(ec.graphql_document), ec.operation_name, variables, ctx.role,
+        material = json.dumps([print_ast(ec.graphql_document) if ec.graphql_document else ec.query, ec.operation_name, variables, ctx.role,
                                snapshots], sort_keys=True, default=str)
         key = "cryptolake:api:cache:" + hashlib.sha256(material.encode()).hexdigest()
         started = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 from cryptolake.api.common import Quality, utc
@@ -67,7 +68,7 @@ class Loaders:
                     at = max((utc(c["checked_at"]) for c in checks), default=None)  # type: ignore[type-var]
                     sids = [c["snapshot_id"] for c in checks if c["snapshot_id"] is not None]
                     out.append(Quality(table=t, status=status, failed_checks=failed, checked_at=at,
-                                       snapshot_id=str(max(sids)) if sids else None))
+                                       snapshot_id=strawberry.ID(str(max(sids))) if sids else None))
                 return out
 
             self._quality[key] = DataLoader(load_fn=load)

@@ -31,7 +31,7 @@ def _publish(job: JobContext, kind: str, payload: dict[str, Any]) -> None:
         from cryptolake.api.stream import produce_event
 
         produce_event(job.settings, kind, payload)
-    except Exception:  # noqa: BLE001 - a subscription feed must never fail a job
+    except Exception:  # - a subscription feed must never fail a job
         log.debug("ops event not published", exc_info=True)
 
 
@@ -62,5 +62,5 @@ def cryptolake_quality_gate_failed(layer: str, results: Sequence[Any]) -> None:
 
         produce_event(get_settings(), "alert", {"id": f"gate-{layer}", "severity": "error",
                                                  "subject": f"gate {layer}", "failed": failed})
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.debug("alert event not published", exc_info=True)

@@ -119,7 +119,7 @@ class Hub:
         prefix = self.settings.kafka.topic_prefix
         try:
             ensure_topics(self.topics(), self.settings)
-        except Exception:  # noqa: BLE001 - topics may exist already or be created by producers
+        except Exception:  # - topics may exist already or be created by producers
             log.debug("ensure_topics failed", exc_info=True)
         conf = consumer_config(f"cryptolake-api-{uuid.uuid4().hex[:8]}", self.settings,
                                **{"auto.offset.reset": "latest", "isolation.level": "read_uncommitted",
@@ -133,7 +133,7 @@ class Hub:
                 found = c.offsets_for_times(wanted, timeout=10)
                 c.assign([TopicPartition(p.topic, p.partition, p.offset if p.offset >= 0 else -1)
                           for p in found])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 c.assign(parts)
             self.ready.set()
 
@@ -143,7 +143,8 @@ class Hub:
                 msg = consumer.poll(0.2)
                 if msg is None or msg.error():
                     continue
-                topic = msg.topic()[len(prefix):] if prefix else msg.topic()
+                full = msg.topic() or ""
+                topic = full[len(prefix):] if prefix else full
                 for channel, key, data in parse(topic, msg.value() or b""):
                     metrics.KAFKA_RECORDS.labels(topic).inc()
                     event = Event(channel, key, data, time.monotonic())

@@ -67,7 +67,7 @@ def _sub_limit(info: Info) -> None:
 
 def _trade(row: dict[str, Any], replayed: bool) -> TradeEvent:
     return TradeEvent(cursor=encode_cursor([int(row["agg_trade_id"])]), symbol=row["symbol"],
-                      agg_trade_id=str(row["agg_trade_id"]), price=row["price"],
+                      agg_trade_id=strawberry.ID(str(row["agg_trade_id"])), price=row["price"],
                       quantity=row["quantity"], trade_time=utc(row["trade_time"]),  # type: ignore[arg-type]
                       is_buyer_maker=row["is_buyer_maker"], replayed=replayed)
 

@@ -136,9 +136,9 @@ class MarketQuery:
         if not rows and cur is None:
             await _check_symbol(r, sym)
         nodes = [Trade(table_=repo.TRADES, reader_=r, symbol=x["symbol"],
-                       agg_trade_id=str(x["agg_trade_id"]), price=x["price"], quantity=x["quantity"],
-                       first_trade_id=str(x["first_trade_id"]) if x["first_trade_id"] is not None else None,
-                       last_trade_id=str(x["last_trade_id"]) if x["last_trade_id"] is not None else None,
+                       agg_trade_id=strawberry.ID(str(x["agg_trade_id"])), price=x["price"], quantity=x["quantity"],
+                       first_trade_id=strawberry.ID(str(x["first_trade_id"])) if x["first_trade_id"] is not None else None,
+                       last_trade_id=strawberry.ID(str(x["last_trade_id"])) if x["last_trade_id"] is not None else None,
                        trade_time=utc(x["trade_time"]), is_buyer_maker=x["is_buyer_maker"])  # type: ignore[arg-type]
                  for x in rows]
         return connection(nodes, n, lambda t: [int(t.agg_trade_id)])

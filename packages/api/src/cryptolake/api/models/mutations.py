@@ -38,4 +38,4 @@ class ModelsMutation:
             args["fast"] = True
         loop = asyncio.get_running_loop()
         task = await loop.run_in_executor(info.context.app.lakehouse.pool, _send, args)
-        return RunTicket(run_id=task, pipeline="retrain", status="queued", task_id=task)
+        return RunTicket(run_id=strawberry.ID(task), pipeline="retrain", status="queued", task_id=task)

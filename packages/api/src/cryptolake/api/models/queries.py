@@ -37,7 +37,7 @@ def prediction_node(r: Reader, x: dict[str, Any]) -> Prediction:
         issued_at=utc(x["issued_at"]), horizon_h=x["horizon_h"],  # type: ignore[arg-type]
         target_time=utc(x["target_time"]), prob_up=x["prob_up"],  # type: ignore[arg-type]
         expected_return=x["expected_return"],
-        feature_snapshot_id=str(x["feature_snapshot_id"]) if x.get("feature_snapshot_id") is not None else None,
+        feature_snapshot_id=strawberry.ID(str(x["feature_snapshot_id"])) if x.get("feature_snapshot_id") is not None else None,
         realized_return=x.get("realized_return"), hit=x.get("hit"), brier=x.get("brier"),
         scored_at=utc(x.get("scored_at")))
 

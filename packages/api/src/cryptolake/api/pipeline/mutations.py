@@ -54,7 +54,7 @@ class PipelineMutation:
         loop = asyncio.get_running_loop()
         run_id, task = await loop.run_in_executor(info.context.app.lakehouse.pool, _enqueue, "daily",
                                                   source, start, end)
-        return RunTicket(run_id=run_id, pipeline="daily", status="queued", task_id=task)
+        return RunTicket(run_id=strawberry.ID(run_id), pipeline="daily", status="queued", task_id=task)
 
     @strawberry.mutation(extensions=[PermissionExtension(permissions=[IsOperator()])],
                          description="Queue Iceberg maintenance on the workers.")
@@ -62,4 +62,4 @@ class PipelineMutation:
         loop = asyncio.get_running_loop()
         run_id, task = await loop.run_in_executor(info.context.app.lakehouse.pool, _enqueue,
                                                   "maintenance", "n/a", None, None)
-        return RunTicket(run_id=run_id, pipeline="maintenance", status="queued", task_id=task)
+        return RunTicket(run_id=strawberry.ID(run_id), pipeline="maintenance", status="queued", task_id=task)

@@ -71,7 +71,7 @@ class DataHealth:
 def dq_node(r: Reader, x: dict[str, Any]) -> DqResult:
     return DqResult(table_=repo.DQ, reader_=r, run_id=x["run_id"], layer=x["layer"], suite=x["suite"],
                     check_name=x["check_name"], table_name=x["table_name"],
-                    snapshot_id=str(x["snapshot_id"]) if x["snapshot_id"] is not None else None,
+                    snapshot_id=strawberry.ID(str(x["snapshot_id"])) if x["snapshot_id"] is not None else None,
                     value=x["value"], outcome=x["outcome"], message=x["message"],
                     checked_at=utc(x["checked_at"]))  # type: ignore[arg-type]
 
@@ -157,7 +157,7 @@ class QualityQuery:
             out.append(TableHealth(
                 layer=t.split(".")[0], table=t,
                 rows=lg.total_records if sid == lg.current else None,
-                last_snapshot_id=str(sid) if sid is not None else None,
+                last_snapshot_id=strawberry.ID(str(sid)) if sid is not None else None,
                 last_commit_at=datetime.fromtimestamp(commit / 1000, UTC) if commit else None,
                 newest_event=ev, freshness_lag_seconds=(now - ev).total_seconds() if ev else None,
                 quality_status=q.status, failing_checks=q.failed_checks))

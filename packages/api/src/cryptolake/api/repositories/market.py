@@ -65,7 +65,8 @@ async def candles(r: Reader, symbol: str, iv: Interval, start: datetime | None, 
             hi_rows = min(hi_rows, after) if hi_rows is not None else after
         else:
             lo = max(lo, after + step) if lo is not None else after + step
-    conds, params = [], []
+    conds: list[str] = []
+    params: list[Any] = []
     if lo is not None:
         conds.append("t >= ?")
         params.append(_ts(lo))
@@ -97,7 +98,8 @@ async def candles(r: Reader, symbol: str, iv: Interval, start: datetime | None, 
 async def trades(r: Reader, symbol: str, start: datetime | None, end: datetime | None,
                  after: list[Any] | None, desc: bool, limit: int,
                  filt: tuple[list[str], list[Any]]) -> list[dict[str, Any]]:
-    conds, params = ["symbol = ?"], [symbol]
+    conds: list[str] = ["symbol = ?"]
+    params: list[Any] = [symbol]
     if start:
         conds.append("trade_time >= ?")
         params.append(start)
@@ -116,7 +118,8 @@ async def trades(r: Reader, symbol: str, start: datetime | None, end: datetime |
 
 async def vwap(r: Reader, symbol: str, start: datetime | None, end: datetime | None,
                after: list[Any] | None, limit: int) -> list[dict[str, Any]]:
-    conds, params = ["symbol = ?"], [symbol]
+    conds: list[str] = ["symbol = ?"]
+    params: list[Any] = [symbol]
     if start:
         conds.append("window_start >= ?")
         params.append(start)

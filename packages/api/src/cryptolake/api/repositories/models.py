@@ -18,7 +18,8 @@ _PRED_COLS = ("prediction_id, model_id, model_name, role, symbol, issued_at, hor
 
 async def latest_predictions(r: Reader, symbol: str, horizon: int | None) -> list[dict[str, Any]]:
     """The newest prediction of each role for ``symbol`` (and ``horizon``)."""
-    conds, params = ["symbol = ?"], [symbol]
+    conds: list[str] = ["symbol = ?"]
+    params: list[Any] = [symbol]
     if horizon is not None:
         conds.append("horizon_h = ?")
         params.append(horizon)
@@ -44,7 +45,8 @@ async def models(r: Reader) -> list[dict[str, Any]]:
 
 
 async def evaluations(r: Reader, horizon: int | None, symbol: str, period: str | None) -> list[dict[str, Any]]:
-    conds, params = ["symbol = ?"], [symbol]
+    conds: list[str] = ["symbol = ?"]
+    params: list[Any] = [symbol]
     if horizon is not None:
         conds.append("horizon_h = ?")
         params.append(horizon)
@@ -60,7 +62,8 @@ async def evaluations(r: Reader, horizon: int | None, symbol: str, period: str |
 
 
 async def history(r: Reader, model_name: str, symbol: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
-    conds, params = ["p.model_name = ?"], [model_name]
+    conds: list[str] = ["p.model_name = ?"]
+    params: list[Any] = [model_name]
     if symbol is not None:
         conds.append("p.symbol = ?")
         params.append(symbol)

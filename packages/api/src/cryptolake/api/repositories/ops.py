@@ -15,7 +15,8 @@ RUNS = "ops.pipeline_runs"
 
 async def dq_results(r: Reader, layer: str | None, table: str | None, status: str | None,
                      run_id: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
-    conds, params = [], []
+    conds: list[str] = []
+    params: list[Any] = []
     for col, val in (("layer", layer), ("table_name", table), ("outcome", status), ("run_id", run_id)):
         if val is not None:
             conds.append(f"{col} = ?")
@@ -29,7 +30,8 @@ async def dq_results(r: Reader, layer: str | None, table: str | None, status: st
 
 async def alerts(r: Reader, since: datetime | None, ids_in: list[str] | None,
                  ids_out: list[str] | None, offset: int, limit: int) -> list[dict[str, Any]]:
-    conds, params = [], []
+    conds: list[str] = []
+    params: list[Any] = []
     if since is not None:
         conds.append("raised_at >= ?")
         params.append(since)
@@ -66,7 +68,8 @@ FROM {t} {cond} GROUP BY run_id
 
 async def runs(r: Reader, run_id: str | None, pipeline: str | None, status: str | None,
                offset: int, limit: int) -> list[dict[str, Any]]:
-    conds, params = [], []
+    conds: list[str] = []
+    params: list[Any] = []
     if run_id is not None:
         conds.append("run_id = ?")
         params.append(run_id)
