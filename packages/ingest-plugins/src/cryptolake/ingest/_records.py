@@ -95,8 +95,24 @@ def ms_to_dt(ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+#: Latest epoch ms a calendar (and a Bronze timestamp) holds: 9999-12-31.
+MAX_MS = 253_402_214_400_000
+
+
+def time_field(value: Any, field: str, what: str) -> datetime:
+    """An epoch-ms field as a UTC datetime; a value no calendar holds rejects the record."""
+    ms = as_int(value, field, what)
+    if not 0 <= ms < MAX_MS:
+        raise RecordRejected(what, f"field {field!r} = {ms} is not an epoch-ms time")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
 def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+    """``ms`` as an ISO time, or as the number when no calendar holds it (year > 9999)."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return f"{ms} ms since the epoch"
 
 
 def dt_to_ms(dt: datetime) -> int:

@@ -106,7 +106,10 @@ def klines(
     ok = pc.and_(ok, pc.greater_equal(tbl["_t"], MIN_MS))
     ok = pc.and_(ok, pc.less_equal(tbl["_t"], limit))
     if close is not None:
+        from cryptolake.ingest.binance.events import INTERVAL_MS
+
         ok = pc.and_(ok, pc.greater_equal(tbl["_close"], tbl["_t"]))
+        ok = pc.and_(ok, pc.less(tbl["_close"], pc.add(tbl["_t"], 2 * INTERVAL_MS[interval])))
     for col in (o, h, lo_, c):
         ok = pc.and_(ok, pc.and_(pc.greater(f[col], 0.0), pc.less(f[col], inf)))
     for col in (v, *[e for e in extras if e]):

@@ -139,7 +139,10 @@ def vision_columns() -> Columns:
 
 def _header_fields(first_line: bytes) -> list[str]:
     text = first_line.decode("utf-8", errors="replace").lstrip("\ufeff")
-    return next(csv.reader(io.StringIO(text)), [])
+    try:
+        return next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return []
 
 
 # -- detection ------------------------------------------------------------------------------------
@@ -352,7 +355,12 @@ def _row(f: list[str], plan: _File, line: bytes, origin: str, now: int | None, w
 
 def _split(line: bytes) -> list[str]:
     text = line.decode("utf-8", errors="replace")
-    return next(csv.reader(io.StringIO(text)), []) if '"' in text else text.split(",")
+    if '"' not in text:
+        return text.split(",")
+    try:
+        return next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return text.split(",")
 
 
 def read_kline_csv(

@@ -24,6 +24,7 @@ from cryptolake.ingest._records import (
     dumps,
     ms_to_dt,
     need,
+    time_field,
 )
 
 KLINES = "binance_klines"
@@ -69,12 +70,16 @@ def kline_row(event: dict[str, Any], *, now: int | None = None) -> dict[str, Any
         raise RecordRejected(what, f"field 'k' must be an object, got {type(k).__name__}")
     symbol = _symbol(k.get("s") or event.get("s"), what)
     interval = need(k, "i", what)
-    if interval not in INTERVAL_MS:
+    if not isinstance(interval, str) or interval not in INTERVAL_MS:
         raise RecordRejected(what, f"field 'k.i' (interval) is unknown: {interval!r}")
     open_ms = check_time(as_int(need(k, "t", what), "k.t", what), "k.t", what, now=now)
     close_ms = as_int(k["T"], "k.T", what) if k.get("T") is not None else None
     if close_ms is not None and close_ms < open_ms:
         raise RecordRejected(what, f"close time k.T={close_ms} is before open time k.t={open_ms}")
+    if close_ms is not None and close_ms >= open_ms + 2 * INTERVAL_MS[interval]:
+        raise RecordRejected(
+            what, f"close time k.T={close_ms} is more than an interval ({interval}) after k.t"
+        )
     o, h, low, c = (decimal_text(need(k, f, what), f"k.{f}", what) for f in ("o", "h", "l", "c"))
     if float(h) < float(low):
         raise RecordRejected(what, f"high k.h={h} is below low k.l={low}")
@@ -105,7 +110,7 @@ def kline_row(event: dict[str, Any], *, now: int | None = None) -> dict[str, Any
         "first_trade_id": optint("f"),
         "last_trade_id": optint("L"),
         "is_closed": x,
-        "event_time": ms_to_dt(as_int(event["E"], "E", what))
+        "event_time": time_field(event["E"], "E", what)
         if event.get("E") is not None
         else None,
     }
@@ -129,7 +134,7 @@ def agg_trade_row(event: dict[str, Any], *, now: int | None = None) -> dict[str,
         "first_trade_id": as_int(event["f"], "f", what) if event.get("f") is not None else None,
         "last_trade_id": as_int(event["l"], "l", what) if event.get("l") is not None else None,
         "trade_time": ms_to_dt(trade_ms),
-        "event_time": ms_to_dt(as_int(event["E"], "E", what))
+        "event_time": time_field(event["E"], "E", what)
         if event.get("E") is not None
         else None,
         "is_buyer_maker": event.get("m"),

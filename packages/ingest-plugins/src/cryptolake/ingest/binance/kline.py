@@ -72,6 +72,10 @@ def kline_record(
             raise RecordRejected(
                 _WHAT, f"close time k.T={k.close_ms} is before open time k.t={t}"
             )
+        if k.close_ms is not None and k.close_ms >= t + 2 * INTERVAL_MS[k.interval]:
+            raise RecordRejected(
+                _WHAT, f"close time k.T={k.close_ms} is more than an interval ({k.interval}) after k.t"
+            )
         o, h = number_text(k.open, "k.o"), number_text(k.high, "k.h")
         low, c = number_text(k.low, "k.l"), number_text(k.close, "k.c")
         if float(h) < float(low):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -96,6 +97,7 @@ def market_chart_records(
                 or len(p) != 2
                 or isinstance(p[0], bool)
                 or not isinstance(p[0], (int, float))
+                or not math.isfinite(p[0])
             ):
                 yield Reject(
                     f"{name}: expected [epoch ms, value], got {str(p)[:80]}",
@@ -106,7 +108,7 @@ def market_chart_records(
                 )
                 continue
             series[name][int(p[0])] = p[1]
-    gran = granularity or guess_granularity(doc["prices"])
+    gran = granularity or guess_granularity([[t] for t in series["prices"]])
     for t in sorted(series["prices"]):
         point = {n: [[t, series[n][t]]] for n in _SERIES if t in series[n]}
         payload = dumps(point)
