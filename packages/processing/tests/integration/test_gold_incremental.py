@@ -20,6 +20,7 @@ from cryptolake.core.clients import load_catalog
 from cryptolake.core.pipeline import latest_publication
 from cryptolake.processing.dbt import DbtBuildConfig, DbtGoldJob, table_snapshots
 from cryptolake.processing.quality import quality_run
+from cryptolake.processing.quality.jobs import GateConfig, LayerGate
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +54,15 @@ def gold(settings: Settings, ns: GoldNamespaces, **cfg: Any) -> tuple[JobContext
     return ctx, DbtGoldJob(DbtBuildConfig(change_slack_minutes=0, **cfg))
 
 
+def publish_silver(settings: Settings, ns: GoldNamespaces) -> Any:
+    """The Silver gate on the test's Silver namespace: audits it, then publishes it."""
+    host = build_plugin_manager(settings, autoload=False, strict=True, plugins=[quality_plugin])
+    ctx = JobContext(kind="gate", name="gate.silver", settings=settings, host=host,
+                     params={"namespace": ns.silver, "ops_namespace": ns.ops})
+    run_job(ctx, LayerGate(GateConfig()).run)
+    return latest_publication(settings, "silver", ns.silver, ops_namespace=ns.ops)
+
+
 def count(settings: Settings, schema: str, table: str, where: str = "true") -> int:
     (n,), = sql(settings, f'SELECT count(*) FROM "{schema}"."{table}" WHERE {where}')
     return int(n)
@@ -60,8 +70,11 @@ def count(settings: Settings, schema: str, table: str, where: str = "true") -> i
 
 def test_a_backfill_of_any_age_reaches_gold_in_the_next_run(env: tuple[Settings, GoldNamespaces]) -> None:
     settings, ns = env
+    silver_pub = publish_silver(settings, ns)
     ctx, job = gold(settings, ns)
     first = run_job(ctx, job.run)
+    assert first.details["silver_snapshots"] == {
+        t: silver_pub.tables[t] for t in ("ohlcv_1h", "market_daily", "fear_greed")}
     assert first.details["published"] and first.details["incremental"] == "everything"
     assert count(settings, ns.published, "fact_price_hourly", "symbol = 'ADAUSDT'") == 0
 
@@ -72,6 +85,7 @@ def test_a_backfill_of_any_age_reaches_gold_in_the_next_run(env: tuple[Settings,
     hours = len(ada)
     assert hours == 10 * 24
 
+    publish_silver(settings, ns)  # the Silver gate passes and publishes the backfill
     ctx, job = gold(settings, ns)
     second = run_job(ctx, job.run)
     assert second.details["incremental"].startswith("changed since"), second.details
@@ -98,10 +112,9 @@ def test_a_backfill_of_any_age_reaches_gold_in_the_next_run(env: tuple[Settings,
         "{ns.published}".fact_price_hourly WHERE symbol = 'ADAUSDT')""")
     assert stale == 0
 
-    # a Silver hour Gold has not been built from makes the Gold reconciliation fail
-    late = dict(ada[-1], open_time=ada[-1]["open_time"] + timedelta(hours=1),
-                updated_at=datetime.now(UTC))  # as a Silver MERGE stamps it
-    fx.append(load_catalog(settings), ns.silver, "ohlcv_1h", [late])
+    # an hour of Silver missing in Gold (the defect of issue 11) fails the reconciliation
+    sql(settings, f"""DELETE FROM "{ns.published}".fact_price_hourly WHERE symbol = 'ADAUSDT'
+        AND open_time = TIMESTAMP '{BACKFILL[0].isoformat()} 05:00:00 UTC'""")
     with pytest.raises(QualityGateFailed) as failed:
         quality_run("gold", namespace=ns.published, suites=["gold.fact_price_hourly"],
                     ops_namespace=ns.ops, settings=settings,
@@ -114,12 +127,18 @@ def test_a_failed_gate_leaves_published_state_and_audit_area_as_before(
     env: tuple[Settings, GoldNamespaces],
 ) -> None:
     settings, ns = env
+    # a batch with a negative price reaches Silver, unpublished (its gate would refuse it)
+    bad = [dict(r) for r in fx.sample_rows(LAST, LAST)["ohlcv_1h"] if r["symbol"] == "BTCUSDT"][:2]
+    for r in bad:
+        r.update(open_time=r["open_time"] + timedelta(days=1), close=-1.0, low=-1.0,
+                 updated_at=datetime.now(UTC))
+    fx.append(load_catalog(settings), ns.silver, "ohlcv_1h", bad)
+    # Gold reads the published Silver: the bad rows do not reach it
+    ctx, job = gold(settings, ns)
+    run_job(ctx, job.run)
     pub = latest_publication(settings, "gold", ns.published, ops_namespace=ns.ops)
-    if pub is None:  # run alone: publish once first
-        ctx, job = gold(settings, ns)
-        run_job(ctx, job.run)
-        pub = latest_publication(settings, "gold", ns.published, ops_namespace=ns.ops)
     assert pub is not None
+    assert count(settings, ns.published, "fact_price_hourly", "close < 0") == 0
     audit_before = table_snapshots(settings, ns.audit)
     published_before = table_snapshots(settings, ns.published)
     # the publication pins every mart at its current snapshot; readers resolve it
@@ -129,13 +148,8 @@ def test_a_failed_gate_leaves_published_state_and_audit_area_as_before(
     pinned = count(settings, ns.published, "fact_price_hourly")
     assert sql(settings, f"SELECT count(*) FROM {pub.relation('fact_price_hourly')}")[0][0] == pinned
 
-    # a batch with a negative price reaches Silver: the gate refuses it
-    bad = [dict(r) for r in fx.sample_rows(LAST, LAST)["ohlcv_1h"] if r["symbol"] == "BTCUSDT"][:2]
-    for r in bad:
-        r.update(open_time=r["open_time"] + timedelta(days=1), close=-1.0, low=-1.0,
-                 updated_at=datetime.now(UTC))
-    fx.append(load_catalog(settings), ns.silver, "ohlcv_1h", bad)
-    ctx, job = gold(settings, ns)
+    # read at its head, Silver's bad batch reaches the Gold audit: the Gold gate refuses it
+    ctx, job = gold(settings, ns, read_published_silver=False)
     with pytest.raises(QualityGateFailed) as failed:
         run_job(ctx, job.run)
     assert "gold.fact_price_hourly:positive_prices" in failed.value.failed_checks

@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from cryptolake.core.pipeline._model import PipelineRun, Step, StepOutcome
 from cryptolake.core.pipeline._plan import daily_pipeline, maintenance_pipeline, order_transforms
-from cryptolake.core.pipeline._publish import Publication, latest_publication, publish_layer
+from cryptolake.core.pipeline._publish import (
+    Publication,
+    current_snapshots,
+    latest_publication,
+    publish_layer,
+)
 from cryptolake.core.pipeline._record import (
     finished_run,
     latest_per_step,
@@ -31,6 +36,7 @@ __all__ = [
     "Publication",
     "Step",
     "StepOutcome",
+    "current_snapshots",
     "daily_pipeline",
     "execute_step",
     "finished_run",

@@ -54,6 +54,20 @@ class Publication:
         return f"{name} FOR VERSION AS OF {snap}" if snap is not None else name
 
 
+def current_snapshots(settings: Settings, namespace: str) -> dict[str, int | None]:
+    """Every Iceberg table of ``namespace`` (views left out) → its current snapshot id."""
+    from cryptolake.core.clients import load_catalog
+
+    catalog = load_catalog(settings)
+    if (namespace,) not in {tuple(ns) for ns in catalog.list_namespaces()}:
+        return {}
+    out: dict[str, int | None] = {}
+    for ident in catalog.list_tables(namespace):
+        snap = catalog.load_table(ident).current_snapshot()
+        out[ident[-1]] = snap.snapshot_id if snap else None
+    return out
+
+
 def _table(settings: Settings, ops_namespace: str | None = None) -> Any:
     from cryptolake.core.clients import load_catalog
 

@@ -35,17 +35,9 @@ log = logging.getLogger(__name__)
 
 def table_snapshots(settings: Settings, namespace: str) -> dict[str, int | None]:
     """Every Iceberg table of ``namespace`` (views left out) → its current snapshot id."""
-    from cryptolake.core.clients import load_catalog
+    from cryptolake.core.pipeline import current_snapshots
 
-    catalog = load_catalog(settings)
-    if (namespace,) not in {tuple(ns) for ns in catalog.list_namespaces()}:
-        return {}
-    out: dict[str, int | None] = {}
-    for ident in catalog.list_tables(namespace):
-        table = catalog.load_table(ident)
-        snap = table.current_snapshot()
-        out[ident[-1]] = snap.snapshot_id if snap else None
-    return out
+    return current_snapshots(settings, namespace)
 
 
 def _execute(cur: Any, statement: str) -> list[Any]:
