@@ -133,6 +133,19 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
             ("GRAPHIQL", "serve GraphiQL at /graphql"),
         )
     ),
+    # cryptolake-web: the Reflex app (read by cryptolake.web.settings; the web stack service
+    # reads HOST and PORT too)
+    *(
+        KnownEnv(f"CRYPTOLAKE_WEB__{key}", text, owner="cryptolake-web")
+        for key, text in (
+            ("HOST", "address the web app listens on (default 127.0.0.1)"),
+            ("PORT", "port of the web app, frontend and backend on one port (default 13000)"),
+            ("API_URL", "GraphQL endpoint of the API (default http://127.0.0.1:18000/graphql)"),
+            ("API_TIMEOUT_S", "seconds before an API request counts as unreachable"),
+            ("STALE_AFTER_S", "freshness lag (seconds) above which pages show the stale banner"),
+            ("DEFAULT_SYMBOL", "the coin the pages open on (default BTCUSDT)"),
+        )
+    ),
 )
 
 
