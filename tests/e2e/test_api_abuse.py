@@ -130,7 +130,8 @@ def test_mutations_queue_runs_on_celery_and_return_the_run_id(api: Api) -> None:
     run = body["data"]["runPipeline"]
     assert run["status"] == "queued" and len(run["runId"]) == 12
     broker = redis.Redis.from_url(get_settings().redis_url(BROKER_DB))
-    queued = b"".join(m for q in (b"cryptolake.light", b"cryptolake.heavy") for m in broker.lrange(q, 0, -1))
+    queued = b"".join(m for q in (b"cryptolake.light", b"cryptolake.heavy")
+                      for m in broker.lrange(q, 0, -1))  # type: ignore[union-attr]
     assert run["runId"].encode() in queued
     assert body["data"]["runMaintenance"]["runId"].encode() in queued
     assert b"cryptolake.ml.retrain_models" in queued and b"BTCUSDT" in queued

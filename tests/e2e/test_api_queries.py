@@ -110,7 +110,7 @@ def test_an_8h_roll_up_equals_rolling_the_stored_4h_candles(api: Api) -> None:
     four = trino(f"SELECT bucket_start, open, high, low, close, volume, bar_count FROM gold.market_ohlc "
                  f"FOR VERSION AS OF {sid} WHERE symbol = ? AND timeframe = '4h'", ["BTCUSDT"])
     want = roll_up([r[:6] for r in four], 8 * 3600)
-    bars = defaultdict(int)
+    bars: dict[int, int] = defaultdict(int)
     for r in four:
         bars[int(r[0].timestamp()) // 28800 * 28800] += r[6]
     for b in want:

@@ -31,7 +31,7 @@ def test_intervals_are_read_from_the_right_timeframe(text: str, seconds: int, st
 def test_bad_intervals_say_what_to_write(bad: str) -> None:
     with pytest.raises(BadIntervalError) as err:
         parse_interval(bad)
-    assert err.value.extensions["code"] == "BAD_INTERVAL"
+    assert (err.value.extensions or {})["code"] == "BAD_INTERVAL"
 
 
 def test_weeks_start_on_monday_and_other_buckets_on_the_epoch() -> None:
