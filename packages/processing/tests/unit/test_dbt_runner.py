@@ -133,3 +133,9 @@ def test_sources_are_parameterised_and_fresh(manifest: dict) -> None:
         assert s["schema"] == "silver"
         assert s["loaded_at_field"] == "updated_at"
         assert s["freshness"]["error_after"]["count"]
+
+
+@pytest.mark.parametrize("command", ["run"])
+def test_a_selection_that_matches_nothing_is_an_error(tmp_path: Path, command: str) -> None:
+    with pytest.raises(ConfigError, match="nosuchmodel matches no model.*fact_price_hourly"):
+        runner.run_dbt(command, select=["nosuchmodel"], settings=Settings(home=tmp_path))
