@@ -12,6 +12,7 @@ from cryptolake.core.pipeline import (
     PipelineRun,
     Step,
     StepOutcome,
+    _record,
     finished_run,
     latest_per_step,
     latest_runs,
@@ -19,7 +20,6 @@ from cryptolake.core.pipeline import (
     record_step,
     steps_of,
 )
-from cryptolake.core.pipeline import _record
 from cryptolake.core.settings import Settings
 from cryptolake.core.tables import ensure_table
 from cryptolake.core.tables.ops import PIPELINE_RUNS

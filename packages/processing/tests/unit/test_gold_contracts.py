@@ -42,18 +42,18 @@ def test_the_dbt_model_contract_is_the_gold_contract(contract) -> None:  # type:
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: c.name)
 def test_the_gold_suite_checks_the_contract(contract) -> None:  # type: ignore[no-untyped-def]
-    specs = {s.name: s for s in checks_for(config_model_for(contract.identifier)())}
+    specs = {s.name: s for s in checks_for(config_model_for(contract.identifier)())}  # type: ignore[call-arg]
     schema = specs["schema"].config["fail"]["when wrong column type"]
     assert schema == {col.name: c.TRINO_TYPES[col.type] for col in contract.columns}
     assert specs["duplicates"].line == f"duplicate_count({', '.join(contract.key)}) = 0"
 
 
 def test_gold_reconciles_with_silver() -> None:
-    cfg = config_model_for("gold.fact_price_hourly")(silver_namespace="s1",
+    cfg = config_model_for("gold.fact_price_hourly")(silver_namespace="s1",  # type: ignore[call-arg]
                                                       silver_snapshots={"ohlcv_1h": 42})
     specs = {s.name: s for s in checks_for(cfg)}
     query = specs["reconciled_keys"].config["missing_upstream_keys query"]
     assert '"s1"."ohlcv_1h" FOR VERSION AS OF 42' in query and "except" in query
     assert "count_mismatches query" in specs["reconciled_counts"].config
-    ohlc = {s.name for s in checks_for(config_model_for("gold.market_ohlc")())}
+    ohlc = {s.name for s in checks_for(config_model_for("gold.market_ohlc")())}  # type: ignore[call-arg]
     assert {"reconciled_keys", "reconciled_counts"} <= ohlc

@@ -119,7 +119,7 @@ def test_bronze_duplicates_are_judged_on_key_and_payload_hash() -> None:
     distinct payload, so the natural key alone is not unique there (issue 11, item 4)."""
     from cryptolake.processing.quality.suites import duplicate_key
 
-    specs = {s.name: s for s in checks_for(config_model_for("bronze.binance_klines")())}
+    specs = {s.name: s for s in checks_for(config_model_for("bronze.binance_klines")())}  # type: ignore[call-arg]
     assert specs["duplicates"].line == (
         "duplicate_count(symbol, interval, open_time, payload_sha256) = 0"
     )

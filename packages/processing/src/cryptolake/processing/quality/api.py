@@ -14,6 +14,7 @@ from cryptolake.core import (
     build_plugin_manager,
     get_settings,
 )
+from cryptolake.core.jobs import Host
 from cryptolake.processing.quality import results as store
 from cryptolake.processing.quality.gate import GateReport, audit
 
@@ -27,7 +28,7 @@ def quality_run(
     suites: Sequence[str] | None = None,
     ops_namespace: str | None = None,
     settings: Settings | None = None,
-    host: PluginHost | None = None,
+    host: Host | PluginHost | None = None,
 ) -> list[GateReport]:
     """Audit the published tables of ``layers`` (default: all gated layers that have suites).
 
