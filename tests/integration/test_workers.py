@@ -244,9 +244,11 @@ def _run_id(output: str) -> str:
 
 
 def test_pipeline_runs_through_the_workers(
-    env: dict[str, str], start_process: Start, lakehouse_namespace: str
+    env: dict[str, str], start_process: Start, lakehouse_namespace: str, unused_tcp_port: int
 ) -> None:
-    _worker(start_process, env)
+    _worker(start_process, {**env, "CRYPTOLAKE_JOBS__WORKER_METRICS_PORT": str(unused_tcp_port)})
+    wait_for(lambda: _reachable(unused_tcp_port), "the worker's metrics endpoint", timeout=60)
+    assert not any(k.startswith("cryptolake_jobs_total") for k in _scrape(unused_tcp_port))
     out = _pipeline(env)
     assert out.returncode == 0, out.stdout + out.stderr
     run_id = _run_id(out.stderr)
@@ -262,6 +264,14 @@ def test_pipeline_runs_through_the_workers(
     assert steps["ingest:probe.numbers"]["rows_out"] == 5
     assert steps["*"]["via"] == "workers"
     assert _table(lakehouse_namespace, "gold_total") == [{"n": 0, "value": 20}]
+    # the worker's /metrics (summed over its pool processes) counted each step and its rows
+    metrics = _scrape(unused_tcp_port)
+    ingest = 'kind="ingest",name="probe.numbers"'
+    assert metrics[f'cryptolake_jobs_total{{{ingest},outcome="succeeded"}}'] == 1
+    assert metrics[f"cryptolake_job_records_out_total{{{ingest}}}"] == 5
+    assert metrics[f"cryptolake_job_duration_seconds_count{{{ingest}}}"] == 1
+    assert metrics['cryptolake_jobs_total{kind="gate",name="gate.silver",outcome="succeeded"}'] == 1
+    assert metrics['cryptolake_jobs_total{kind="transform",name="probe.total",outcome="succeeded"}'] == 1
 
 
 def test_a_failed_gate_stops_the_chain_and_records_why(
@@ -339,10 +349,12 @@ def test_queued_work_survives_a_redis_restart(
 
 
 def test_beat_fires_the_daily_pipeline_on_a_short_schedule(
-    env: dict[str, str], start_process: Start, lakehouse_namespace: str, tmp_path: Path
+    env: dict[str, str], start_process: Start, lakehouse_namespace: str, tmp_path: Path,
+    unused_tcp_port: int,
 ) -> None:
     beat_env = {
         **env,
+        "CRYPTOLAKE_JOBS__BEAT_METRICS_PORT": str(unused_tcp_port),
         "CRYPTOLAKE_JOBS__DAILY_PIPELINE_CRON": "* * * * *",
         "CRYPTOLAKE_JOBS__DAILY_SOURCE": "replay",
         "CRYPTOLAKE_HOME": str(tmp_path / "beat"),
@@ -363,3 +375,33 @@ def test_beat_fires_the_daily_pipeline_on_a_short_schedule(
         print((tmp_path / "beat.log").read_text()[-3000:])
         raise
     assert _table(lakehouse_namespace, "gold_total") == [{"n": 0, "value": 20}]
+    sent = {k: v for k, v in _scrape(unused_tcp_port).items()
+            if k.startswith("cryptolake_beat_tasks_sent_total")}
+    assert sent and sum(sent.values()) >= 1, sent  # beat's /metrics counted what it sent
+
+
+def _scrape(port: int) -> dict[str, float]:
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    return {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("cryptolake_")
+    }
+
+
+def _reachable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -180,6 +180,12 @@ class JobsSettings(BaseModel):
     visibility_timeout_s: int = Field(
         6 * 3600, description="seconds before an unacknowledged task is redelivered"
     )
+    worker_metrics_port: int = Field(
+        19101, ge=0, description="port of the worker's Prometheus /metrics (0: none)"
+    )
+    beat_metrics_port: int = Field(
+        19102, ge=0, description="port of beat's Prometheus /metrics (0: none)"
+    )
 
 
 class Settings(BaseSettings):

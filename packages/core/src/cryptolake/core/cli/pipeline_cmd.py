@@ -208,21 +208,47 @@ def worker(
     concurrency: int = typer.Option(1, "--concurrency", "-c"),
     name: str = typer.Option("cryptolake@%h", "--name", "-n"),
 ) -> None:
-    """Start a Celery worker (the heavy queue must run with concurrency 1)."""
+    """Start a Celery worker (the heavy queue must run with concurrency 1).
+
+    Serves Prometheus metrics of every job it runs on ``CRYPTOLAKE_JOBS__WORKER_METRICS_PORT``.
+    """
+    settings = get_settings()
+    _metrics("worker", settings.jobs.worker_metrics_port)
     from cryptolake.core.jobs.worker import app as celery_app
 
     celery_app.worker_main(
         ["worker", "-Q", queues, "-c", str(concurrency), "-n", name, "--loglevel",
-         get_settings().log.level, "-P", "prefork", "--without-gossip", "--without-mingle"]
+         settings.log.level, "-P", "prefork", "--without-gossip", "--without-mingle"]
     )
 
 
 def beat() -> None:
-    """Start Celery beat with the configured schedules (daily pipeline, maintenance, stream check)."""
-    from cryptolake.core.jobs.worker import app as celery_app
+    """Start Celery beat with the configured schedules (daily pipeline, maintenance, stream check).
 
+    Serves Prometheus metrics (tasks sent per schedule) on ``CRYPTOLAKE_JOBS__BEAT_METRICS_PORT``.
+    """
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)  # the schedule state file lives there
+    if _metrics("beat", settings.jobs.beat_metrics_port):
+        from celery import signals
+
+        from cryptolake.core.metrics import count_beat_send
+
+        signals.before_task_publish.connect(count_beat_send, weak=False,
+                                            dispatch_uid="cryptolake.metrics.beat")
+    from cryptolake.core.jobs.worker import app as celery_app
+
     celery_app.start(["beat", "--loglevel", settings.log.level])
 
 
+def _metrics(service: str, port: int) -> int:
+    """Multiprocess metrics for this process tree and their endpoint; the port bound (0: none)."""
+    if not port:
+        return 0
+    try:
+        from cryptolake.core import metrics
+    except ImportError:  # pragma: no cover - the [metrics] extra is not installed
+        console.print(f"[yellow]no metrics:[/] install cryptolake-core[metrics] for /metrics of {service}")
+        return 0
+    metrics.prepare_multiprocess(get_settings().home / "data" / "metrics", service)
+    return metrics.serve(port)

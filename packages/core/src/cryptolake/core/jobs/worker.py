@@ -29,6 +29,7 @@ worker process. ``celery -A cryptolake.core.jobs.worker`` still finds an app: th
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -70,8 +71,19 @@ class CryptoLakeCelery(Celery):  # type: ignore[misc]
     def plugin_host(self) -> PluginHost:
         """The plugin host of this process, built on first use (after the pool forked)."""
         if self._plugin_host is None:
-            self._plugin_host = build_plugin_manager(self.cryptolake_settings)
+            self._plugin_host = build_plugin_manager(self.cryptolake_settings, plugins=_measuring())
         return self._plugin_host
+
+
+def _measuring() -> list[object]:
+    """The metrics plugin, in a process tree that serves metrics (``cryptolake worker``)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return []
+    try:
+        from cryptolake.core.metrics import JobMetrics
+    except ImportError:  # the [metrics] extra is not installed
+        return []
+    return [JobMetrics()]
 
 
 def make_app(settings: Settings | None = None, host: PluginHost | None = None) -> CryptoLakeCelery:
