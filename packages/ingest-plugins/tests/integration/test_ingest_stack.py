@@ -143,6 +143,35 @@ def test_live_websocket_gap_is_backfilled_into_kafka_and_bronze(
     assert layouts == {"binance_ws": 110, "binance_rest": 10}
 
 
+def test_a_gap_beyond_the_backfill_limits_is_an_alert_in_ops_alerts(
+    lakehouse_settings: Settings, lakehouse_namespace: str
+) -> None:
+    s, ns = lakehouse_settings, lakehouse_namespace
+    with BinanceStandin([Session(0, 40), Session(52)]) as server:
+        live = run(
+            s,
+            "binance.live",
+            {
+                "symbols": ["BTCUSDT"],
+                "ws_url": server.ws_url,
+                "rest_url": server.rest_url,
+                "max_messages": 40 + 150 - 52,
+                "max_seconds": 60,
+                "reconnect_initial_s": 0.05,
+                "max_backfill_trades": 5,
+                "namespace": ns,
+                "ops_namespace": ns,
+            },
+        )
+    assert live.details["gaps_unfilled"] == 1 and live.details["gaps_filled"] == 1
+    (gap,) = [g for g in live.details["gaps"] if "unfilled" in g]
+    alerts = table_rows(s, f"{ns}.alerts").to_pylist()
+    assert [(a["kind"], a["subject"], a["run_id"] is not None) for a in alerts] == [
+        ("stream_gap_unfilled", "BTCUSDT aggTrade", True)
+    ]
+    assert alerts[0]["message"] == gap["unfilled"] and "max_backfill_trades=5" in gap["unfilled"]
+
+
 def test_coingecko_and_fear_greed_through_faults_then_incremental_reruns(
     lakehouse_settings: Settings, lakehouse_namespace: str
 ) -> None:

@@ -59,8 +59,11 @@ def open_writer(ctx: JobContext, namespace: str, source: str | None = None) -> A
     )
 
 
-def alert_sink(ctx: JobContext, kind: str, severity: str = "error") -> Any:
-    """``alert(subject, message)``: append one row to ``ops.alerts`` (run id, kind, subject)."""
+def alert_sink(
+    ctx: JobContext, kind: str, severity: str = "error", *, namespace: str | None = None
+) -> Any:
+    """``alert(subject, message)``: append one row to ``ops.alerts`` (run id, kind, subject);
+    ``namespace`` replaces ``ops`` (tests)."""
     catalog: Any = LazyCatalog(ctx.settings)
 
     def alert(subject: str, message: str) -> None:
@@ -72,7 +75,7 @@ def alert_sink(ctx: JobContext, kind: str, severity: str = "error") -> Any:
         from cryptolake.core.tables import ensure_table, get_contract
 
         contract = get_contract("ops.alerts")
-        table = ensure_table(catalog, contract)
+        table = ensure_table(catalog, contract, namespace=namespace)
         row = {
             "alert_id": uuid.uuid4().hex,
             "run_id": ctx.run_id,

@@ -65,6 +65,7 @@ class LiveConfig(_Symbols, RestConfig):
     )
     max_backfill_minutes: int = Field(1440, description="largest 1m-kline gap backfilled")
     namespace: str = Field("bronze", description="namespace of bronze.rejects")
+    ops_namespace: str = Field("ops", description="namespace of ops.alerts (unfilled gaps)")
 
 
 class SinkConfig(BronzeTarget):

@@ -62,7 +62,7 @@ class BinanceLive:
             reject=writer.reject,
             progress=progress,
             gaps=gaps,
-            alert=alert_sink(ctx, "stream_gap_unfilled"),
+            alert=alert_sink(ctx, "stream_gap_unfilled", namespace=cfg.ops_namespace),
         )
         try:
             stats = stream.run()
