@@ -123,3 +123,16 @@ def test_trino_catalog_matches_the_local_one(compose: dict, tmp_path: Path) -> N
         "s3.region",
     )
     assert {k: composed[k] for k in same} == {k: rendered[k] for k in same}
+
+
+def test_prometheus_scrapes_the_metrics_ports_of_the_settings(compose: dict) -> None:
+    import yaml
+
+    s = Settings()
+    scrape = yaml.safe_load(compose["configs"]["prometheus-scrape"]["content"])
+    targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scrape["scrape_configs"]}
+    assert targets["cryptolake-worker"] == [f"worker:{s.jobs.worker_metrics_port}"]
+    assert targets["cryptolake-beat"] == [f"beat:{s.jobs.beat_metrics_port}"]
+    env = compose["services"]["worker"]["environment"]
+    assert env["CRYPTOLAKE_JOBS__METRICS_HOST"] == "0.0.0.0"  # reachable from the prometheus container
+    assert compose["services"]["prometheus"]["ports"][0].startswith("127.0.0.1:")

@@ -82,6 +82,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
     KnownEnv("CRYPTOLAKE_JOBS__WORKER_METRICS_PORT", "port of the worker's Prometheus /metrics, default 19101 (0: none)"),
     KnownEnv("CRYPTOLAKE_JOBS__BEAT_METRICS_PORT", "port of beat's Prometheus /metrics, default 19102 (0: none)"),
+    KnownEnv("CRYPTOLAKE_JOBS__METRICS_HOST", "interface of the worker's and beat's /metrics (default 127.0.0.1)"),
     KnownEnv("CRYPTOLAKE_DBT__PROJECT_DIR", "dbt project directory (default: transform/ of the checkout)"),
     KnownEnv("CRYPTOLAKE_COINGECKO__API_KEY", "CoinGecko API key (optional)", secret=True),
     KnownEnv("CRYPTOLAKE_MARKETS__COINS", 'JSON map of followed coins, CoinGecko id -> symbol, e.g. {"bitcoin": "BTCUSDT"}'),

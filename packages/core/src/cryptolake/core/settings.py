@@ -186,6 +186,9 @@ class JobsSettings(BaseModel):
     beat_metrics_port: int = Field(
         19102, ge=0, description="port of beat's Prometheus /metrics (0: none)"
     )
+    metrics_host: str = Field(
+        "127.0.0.1", description="interface the worker's and beat's /metrics listen on"
+    )
 
 
 class Settings(BaseSettings):

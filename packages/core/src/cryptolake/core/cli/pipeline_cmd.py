@@ -250,5 +250,6 @@ def _metrics(service: str, port: int) -> int:
     except ImportError:  # pragma: no cover - the [metrics] extra is not installed
         console.print(f"[yellow]no metrics:[/] install cryptolake-core[metrics] for /metrics of {service}")
         return 0
-    metrics.prepare_multiprocess(get_settings().home / "data" / "metrics", service)
-    return metrics.serve(port)
+    settings = get_settings()
+    metrics.prepare_multiprocess(settings.home / "data" / "metrics", service)
+    return metrics.serve(port, settings.jobs.metrics_host)
