@@ -325,3 +325,23 @@ def _register_tasks(app: Celery) -> None:
     app.task(name="cryptolake.core.finish_pipeline")(finish_pipeline)
     app.task(name="cryptolake.core.fail_pipeline")(fail_pipeline)
     app.task(name="cryptolake.processing.check_stream", bind=True)(check_stream)
+    _register_plugin_tasks(app)
+
+
+#: Entry-point group of plugin distributions that add Celery tasks: each entry names a function
+#: ``register_tasks(app)`` that adds tasks, routes and beat entries (cryptolake-ml's ML tasks).
+TASKS_ENTRY_POINT_GROUP = "cryptolake.tasks"
+
+
+def _register_plugin_tasks(app: Celery) -> None:
+    """Tasks of plugin distributions (skipped when the plugin of the same name is disabled)."""
+    from importlib import metadata
+
+    settings = getattr(app, "cryptolake_settings", None) or get_settings()
+    for ep in sorted(metadata.entry_points(group=TASKS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+        if ep.name in settings.plugins.disabled:
+            continue
+        try:
+            ep.load()(app)
+        except Exception:  # a broken plugin must not take the worker down
+            log.exception("tasks of plugin %s not registered", ep.name)
