@@ -22,6 +22,14 @@ _EST = "cryptolake.ml.estimators"
 
 
 @hookimpl
+def cryptolake_register_tables(tables: Any) -> None:
+    from cryptolake.ml.tables import ALL
+
+    for contract in ALL:
+        tables.add(contract)
+
+
+@hookimpl
 def cryptolake_register_models(registry: ModelRegistry) -> None:
     tab = frozenset({"classification", "probabilistic"})
     seq = tab | {"sequence"}
@@ -64,6 +72,25 @@ def cryptolake_register_transforms(registry: TransformRegistry) -> None:
         description="score predictions whose target candle landed, once",
         inputs=("gold.fact_price_hourly", "ml.predictions"), outputs=("ml.prediction_scores",),
         schedule="hourly", **common))
+
+
+#: After this Gold step of a pipeline run on the workers, the serving models predict.
+GOLD_STEP = "dbt.gold"
+
+
+@hookimpl
+def cryptolake_after_job(job: Any, result: Any) -> None:
+    """After Gold was rebuilt by a pipeline on the workers, enqueue ``cryptolake.ml.predict``."""
+    if job.name != GOLD_STEP or not job.params.get("pipeline"):
+        return
+    import logging
+
+    try:
+        from cryptolake.core.jobs.worker import make_app
+
+        make_app(job.settings).send_task("cryptolake.ml.predict", kwargs={}, retry=False)
+    except Exception as exc:  # no broker (an in-process run): the hourly beat entry predicts
+        logging.getLogger(__name__).info("ml.predict not enqueued after %s: %s", job.name, exc)
 
 
 @hookimpl

@@ -12,7 +12,8 @@ was scored on:
 2. otherwise the new versions of the serving names take their roles, and the challenger
    **replaces the champion only when it is better on the same rows beyond the interval** — the
    95 % block-bootstrap interval of the paired accuracy difference lies above 0;
-3. any other candidate replaces the challenger under the same rule against the challenger;
+3. after the first retrain, the most accurate other candidate replaces the challenger under the
+   same rule against the challenger;
 4. a plugin's ``cryptolake_select_champion`` may name the champion instead (first non-None).
 
 Each new champion version fires ``cryptolake_model_promoted``.
@@ -81,7 +82,8 @@ def decide_roles(
                        f" -> {'beyond' if ok else 'within'} the interval")
         return ok
 
-    if champion is None:
+    first = champion is None
+    if first:
         champion = preferred[0] if preferred[0] in candidates else ranked[0]
         reasons.append(f"no champion yet: {champion} becomes champion")
     if challenger is None or challenger == champion:
@@ -91,7 +93,7 @@ def decide_roles(
     if challenger is not None and beats(challenger, champion):
         champion, challenger = challenger, champion
         reasons.append(f"{champion} replaces {challenger} as champion")
-    for other in ranked:
+    for other in [] if first else ranked:
         if other in (champion, challenger) or challenger is None:
             continue
         if acc[other] > acc[challenger] and beats(other, challenger):

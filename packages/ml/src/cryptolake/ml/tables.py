@@ -1,10 +1,13 @@
-"""Contracts of the ``ml`` namespace (read by the API: keep to /docs/ml.md's table section)."""
+"""Contracts of the ``ml`` namespace, declared through ``cryptolake_register_tables``.
+
+The API reads them: their columns are a contract (docs/ml.md, "Tables").
+"""
 
 from __future__ import annotations
 
-from cryptolake.core.tables import Column, PartitionField, TableContract, register
+from cryptolake.core.tables import Column, PartitionField, TableContract
 
-MODELS = register(TableContract(
+MODELS = TableContract(
     namespace="ml",
     name="models",
     doc="Every trained model version, its state and exactly what it was trained on.",
@@ -25,9 +28,9 @@ MODELS = register(TableContract(
     ),
     sort_by=("name", "trained_at"),
     key=("model_id",),
-))
+)
 
-EVALUATIONS = register(TableContract(
+EVALUATIONS = TableContract(
     namespace="ml",
     name="evaluations",
     doc="Walk-forward and held-out metrics of every model and baseline, per coin and pooled.",
@@ -52,9 +55,9 @@ EVALUATIONS = register(TableContract(
     ),
     partition_by=(PartitionField("evaluated_at", "day"),),
     key=("evaluation_id",),
-))
+)
 
-PREDICTIONS = register(TableContract(
+PREDICTIONS = TableContract(
     namespace="ml",
     name="predictions",
     doc="Predictions of the serving models (champion and challenger), one per symbol and horizon.",
@@ -74,9 +77,9 @@ PREDICTIONS = register(TableContract(
     partition_by=(PartitionField("issued_at", "day"),),
     sort_by=("symbol", "issued_at"),
     key=("prediction_id",),
-))
+)
 
-PREDICTION_SCORES = register(TableContract(
+PREDICTION_SCORES = TableContract(
     namespace="ml",
     name="prediction_scores",
     doc="The outcome of each prediction, recorded once, when the target candle has landed.",
@@ -94,6 +97,6 @@ PREDICTION_SCORES = register(TableContract(
     ),
     partition_by=(PartitionField("scored_at", "day"),),
     key=("prediction_id",),
-))
+)
 
 ALL = (MODELS, EVALUATIONS, PREDICTIONS, PREDICTION_SCORES)
