@@ -37,22 +37,19 @@ if TYPE_CHECKING:
 
     from cryptolake.core import JobContext
 
-DEFAULT_SYMBOLS = {
-    "bitcoin": "BTCUSDT",
-    "ethereum": "ETHUSDT",
-    "binancecoin": "BNBUSDT",
-    "solana": "SOLUSDT",
-    "ripple": "XRPUSDT",
-    "cardano": "ADAUSDT",
-    "dogecoin": "DOGEUSDT",
-}
+
+def _followed_coins() -> dict[str, str]:
+    """CoinGecko id -> exchange symbol of the followed coins (``CRYPTOLAKE_MARKETS__COINS``)."""
+    from cryptolake.core.settings import get_settings
+
+    return dict(get_settings().markets.coins)
 
 
 class MarketDailyConfig(SparkJobConfig):
     bronze_table: str = Field("coingecko_market_chart", description="Bronze CoinGecko points")
     vs_currency: str = Field("usd", description="quote currency of price, market cap, volume")
     symbols: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_SYMBOLS),
+        default_factory=_followed_coins,
         description="CoinGecko coin id -> exchange symbol",
     )
 
