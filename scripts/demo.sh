@@ -40,4 +40,5 @@ cat <<EOF_QUERY
   try:       curl -s $API_URL -H 'content-type: application/json' \\
                -d '{"query": "{ marketOverview { symbol price change24h } candles(symbol: \\"BTCUSDT\\", interval: \\"1w\\", first: 3) { nodes { openTime open close } } }"}'
 EOF_QUERY
+echo "Web app:     http://${CRYPTOLAKE_WEB__HOST:-127.0.0.1}:${CRYPTOLAKE_WEB__PORT:-13000}/  (market, charts, compare, fear & greed, signals, data & system, model lab; docs/web.md)"
 echo "done in $((SECONDS - started))s"

@@ -28,6 +28,7 @@ step "2/5 import boundaries"
 
 step "3/5 the stack (setup is cached; up reuses running services)"
 if "$PY" -c "import cryptolake.core.stack.cli" 2>/dev/null; then
+  scripts/bootstrap-web.sh --browser  # the web venv, bun, Debian's Chromium (browser tests)
   "$CLI" stack setup
   "$CLI" stack up
 else

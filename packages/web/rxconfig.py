@@ -13,7 +13,7 @@ config = rx.Config(
     app_module_import="cryptolake.web.app",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(appearance="light", accent_color="indigo"))],
     disable_plugins=[SitemapPlugin],
     frontend_compression_formats=[],
 )

@@ -9,7 +9,7 @@ web app started once per session, and headless Debian Chromium driven by Playwri
 - ``browser``: Chromium from ``/usr/bin/chromium`` (``apt-get install chromium``; Playwright
   never downloads a browser here) with a fresh profile.
 - ``shots``: the folder under the test run's output folder where every page's screenshot goes
-  (``$CRYPTOLAKE_HOME/test-output/web``, or ``$CRYPTOLAKE_TEST_OUTPUT/web``).
+  (``$CRYPTOLAKE_HOME/test-output/web``, beside scripts/test.sh's test-results.xml).
 - ``figures``: a dict written as ``web-figures.json`` beside the screenshots at the end.
 """
 
@@ -129,9 +129,7 @@ def figures() -> Iterator[dict[str, Any]]:
 
 
 def _output_dir() -> Path:
-    base = Path(os.environ["CRYPTOLAKE_TEST_OUTPUT"]) if os.environ.get("CRYPTOLAKE_TEST_OUTPUT") \
-        else home() / "test-output"
-    out = base / "web"
+    out = home() / "test-output" / "web"  # beside test-results.xml of scripts/test.sh
     out.mkdir(parents=True, exist_ok=True)
     return out
 

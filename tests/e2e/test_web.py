@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from _web are redefined as test parameters
 """The web app in a real browser over the real stack and API (headless Debian Chromium).
 
 Every figure a test expects comes from the API's own answer to the same question, run through
@@ -239,7 +240,7 @@ def test_a_kline_on_kafka_appears_on_the_chart_without_reload(
     page.goto(web_app.url + "/charts")
     wait_loaded(page)
     page.click("#interval-1m")
-    page.wait_for_function("() => document.querySelector('#live-status').innerText === 'live: live'",
+    page.wait_for_function("() => document.querySelector('#live-status').innerText === 'live: live 1m'",
                            timeout=60_000)
     latencies = []
     minute = int(time.time()) // 60 * 60
@@ -264,9 +265,10 @@ def _append_alert(alert_id: str) -> None:
     import pyarrow as pa
 
     from cryptolake.core.clients.catalog import load_catalog
+    from cryptolake.core.tables import ensure_table
     from cryptolake.core.tables.ops import ALERTS
 
-    table = load_catalog().load_table(ALERTS.identifier)
+    table = ensure_table(load_catalog(), ALERTS)  # created by the first alert ever raised
     row = {"alert_id": alert_id, "run_id": None, "kind": "e2e", "severity": "info",
            "subject": "web as-of probe", "message": "raised by tests/e2e/test_web.py",
            "raised_at": datetime.now(UTC)}
@@ -306,6 +308,7 @@ def test_as_of_shows_the_earlier_state_and_an_alert_is_acknowledged(
     page.click("#asof-now")
     row.wait_for(timeout=30_000)
     page.fill("#operator-key", operator_key)
+    page.locator("#key-set").wait_for(timeout=10_000)
     row.locator("button").click()
     page.wait_for_function("(id) => { const r = document.getElementById('alert-' + id);"
                            " return r && r.querySelector('.c-acknowledged').innerText === 'yes'; }",

@@ -31,6 +31,6 @@ PAGES = (
 )
 TITLES = dict(routes.NAV)
 
-app = rx.App(theme=rx.theme(appearance="light", accent_color="indigo"))
+app = rx.App()
 for route, component, state in PAGES:
     app.add_page(component, route=route, title=f"CryptoLake · {TITLES[route]}", on_load=state.on_load)

@@ -59,10 +59,7 @@ def ema(values: Sequence[float], span: int) -> list[float | None]:
         if i < span - 1:
             out.append(None)
             continue
-        if prev is None:
-            prev = sum(values[: span]) / span
-        else:
-            prev = alpha * v + (1 - alpha) * prev
+        prev = sum(values[:span]) / span if prev is None else alpha * v + (1 - alpha) * prev
         out.append(prev)
     return out
 

@@ -131,7 +131,7 @@ async def subscribe(
             ws_url, subprotocols=[PROTOCOL], open_timeout=open_timeout,  # type: ignore[list-item]
             max_size=2**24,
         )
-    except (OSError, asyncio.TimeoutError, websockets.InvalidHandshake) as exc:
+    except (TimeoutError, OSError, websockets.InvalidHandshake) as exc:
         raise ApiUnreachableError(f"no WebSocket to {ws_url}: {exc!r}") from exc
     try:
         await ws.send(json.dumps({"type": "connection_init", "payload": dict(connection_params or {})}))
@@ -161,7 +161,7 @@ async def subscribe(
                 await ws.send(json.dumps({"type": "pong"}))
     except websockets.ConnectionClosed as exc:
         raise ApiUnreachableError(f"the WebSocket to {ws_url} closed: {exc!r}") from exc
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         raise ApiUnreachableError(f"the WebSocket to {ws_url} failed: {exc!r}") from exc
     finally:
         try:

@@ -24,6 +24,7 @@ query Overview($asOf: AsOf, $symbol: String!, $interval: String!, $first: Int!) 
   }
   candles(symbol: $symbol, interval: $interval, first: $first, orderBy: DESC, asOf: $asOf) {
     nodes { openTime open high low close volume final }
+    edges { cursor }
   }
 }"""
 
@@ -47,6 +48,7 @@ CHART = """
 query Chart($symbol: String!, $interval: String!, $first: Int!, $asOf: AsOf) {
   candles(symbol: $symbol, interval: $interval, first: $first, orderBy: DESC, asOf: $asOf) {
     nodes { openTime closeTime open high low close volume final }
+    edges { cursor }
   }
   vwap(symbol: $symbol, first: 200, asOf: $asOf) { nodes { windowStart windowEnd vwap } }
   anomalies(symbol: $symbol, interval: $interval, first: 200, asOf: $asOf) {
@@ -62,8 +64,8 @@ query ChartPredictions($model: String!, $symbol: String!, $asOf: AsOf) {
 }"""
 
 CANDLES_LIVE = """
-subscription Live($symbol: String!, $interval: String!) {
-  candles(symbol: $symbol, interval: $interval) {
+subscription Live($symbol: String!, $interval: String!, $after: String) {
+  candles(symbol: $symbol, interval: $interval, after: $after) {
     symbol interval openTime open high low close volume final
   }
 }"""

@@ -28,7 +28,8 @@ def models_page() -> rx.Component:
         rx.hstack(
             rx.text("status: ", rx.el.b(S.retrain_state, id="retrain-state")),
             rx.input(placeholder="operator API key", type="password", value=S.operator_key,
-                     on_change=S.set_operator_key, width="22em"),
+                     on_change=S.set_operator_key, id="operator-key", width="22em"),
+            rx.cond(S.operator_key != "", rx.badge("key set", color_scheme="green", id="key-set")),
             rx.button("Retrain", on_click=S.retrain, id="retrain"),
             rx.text(S.action_result, id="action-result"), spacing="3", align="center", wrap="wrap",
         ),

@@ -37,6 +37,7 @@ def system_page() -> rx.Component:
         rx.hstack(
             rx.input(placeholder="operator API key", type="password", value=S.operator_key,
                      on_change=S.set_operator_key, id="operator-key", width="22em"),
+            rx.cond(S.operator_key != "", rx.badge("key set", color_scheme="green", id="key-set")),
             rx.button("Start a pipeline run", on_click=S.run_pipeline, id="run-pipeline"),
             rx.text(S.action_result, id="action-result"), spacing="3", align="center", wrap="wrap",
         ),

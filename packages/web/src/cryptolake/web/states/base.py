@@ -17,8 +17,8 @@ import reflex as rx
 
 from cryptolake.web import format as fmt
 from cryptolake.web import queries
-from cryptolake.web.figures import with_empty_note
 from cryptolake.web.asof import AsOfError, label, parse_as_of
+from cryptolake.web.figures import with_empty_note
 from cryptolake.web.graphql import ApiUnreachableError, GraphQLClient, GraphQLError, nodes
 from cryptolake.web.settings import get_web_settings
 

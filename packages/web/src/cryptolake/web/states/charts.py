@@ -73,6 +73,7 @@ class ChartsState(LiveCandles, PageState, rx.State):
                                                "first": KEEP})
         if data is None:
             return
+        self._remember_cursor(data.get("candles"))
         self._candles = recent(normalise_candles(nodes(data.get("candles"))), INTERVALS[self.interval], KEEP)
         self._vwap = [{"time": v.get("windowEnd"), "vwap": v.get("vwap")} for v in nodes(data.get("vwap"))]
         self._anomalies = [{"time": a.get("openTime"),
@@ -128,6 +129,7 @@ class ChartsState(LiveCandles, PageState, rx.State):
             return None
         self.interval = value
         self.saved_interval = value
+        self._stop_live()
         await self._refresh()
         return ChartsState.follow_live
 
@@ -135,5 +137,6 @@ class ChartsState(LiveCandles, PageState, rx.State):
     async def set_symbol(self, value: str):  # type: ignore[no-untyped-def]
         self.symbol = value
         self.saved_symbol = value
+        self._stop_live()
         await self._refresh()
         return ChartsState.follow_live

@@ -31,6 +31,13 @@ class LiveCandles(rx.State, mixin=True):
 
     _candles: list[dict[str, Any]] = []
     _live_key: str = ""
+    #: the cursor of the newest candle read: the subscription replays what closed since, so
+    #: nothing pushed between the query and the subscription is missed (and none twice)
+    _live_after: str | None = None
+
+    def _remember_cursor(self, connection: Any) -> None:
+        edges = (connection or {}).get("edges") or []
+        self._live_after = edges[0].get("cursor") if edges else None  # DESC: the newest first
 
     def _live_target(self) -> tuple[str, str] | None:
         """(symbol, interval) to follow, or None (e.g. while reading an as-of state)."""
@@ -44,6 +51,7 @@ class LiveCandles(rx.State, mixin=True):
         async with self:
             target = self._live_target()
             session = self._session  # type: ignore[attr-defined]
+            after = self._live_after
         if target is None:
             return
         key = f"{target[0]}|{target[1]}|{session}|{time.monotonic()}"
@@ -60,11 +68,12 @@ class LiveCandles(rx.State, mixin=True):
             async def subscribed() -> None:
                 async with self:
                     if self._live_key == key:
-                        self.live_status = "live"
+                        self.live_status = f"live {target[1]}"
 
             try:
                 async for data in subscribe(ws_url, queries.CANDLES_LIVE,
-                                            {"symbol": target[0], "interval": target[1]},
+                                            {"symbol": target[0], "interval": target[1],
+                                             "after": after},
                                             on_subscribed=subscribed):
                     candle = data.get("candles") or {}
                     async with self:
@@ -72,7 +81,7 @@ class LiveCandles(rx.State, mixin=True):
                             return
                         self._candles = merge_candle(self._candles, candle, keep=KEEP)
                         self.live_updates += 1
-                        self.live_status = "live"
+                        self.live_status = f"live {target[1]}"
                         self.last_live_at = fmt.utc(time.time(), seconds=True)
                         self.last_live_candle = (f"{fmt.utc(candle.get('openTime'))} close "
                                                  f"{fmt.price(candle.get('close'))}")

@@ -13,7 +13,7 @@ from cryptolake.web.figures import INTERVALS, candles_figure, normalise_candles,
 from cryptolake.web.graphql import nodes
 from cryptolake.web.settings import get_web_settings
 from cryptolake.web.states.base import PageState, to_figure
-from cryptolake.web.states.live import KEEP, LiveCandles
+from cryptolake.web.states.live import LiveCandles
 
 LIVE_INTERVAL = "1h"
 
@@ -65,6 +65,7 @@ class MarketState(LiveCandles, PageState, rx.State):
             return
         self.rows = [overview_row(r) for r in sorted(data.get("marketOverview") or [],
                                                      key=lambda r: str(r.get("symbol")))]
+        self._remember_cursor(data.get("candles"))
         self._candles = recent(normalise_candles(nodes(data.get("candles"))), INTERVALS[LIVE_INTERVAL], 120)
         self._redraw()
         dual = await self._gql(queries.DUAL, {"symbol": self.symbol}, quiet=True)

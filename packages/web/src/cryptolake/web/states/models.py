@@ -13,7 +13,7 @@ from cryptolake.web import format as fmt
 from cryptolake.web import queries
 from cryptolake.web.figures import calibration_figure, lines_figure
 from cryptolake.web.graphql import ApiError, GraphQLError, auth_headers, nodes
-from cryptolake.web.states.base import PageState, to_figure, client
+from cryptolake.web.states.base import PageState, client, to_figure
 
 
 def comparison_row(e: dict[str, Any]) -> dict[str, str]:

@@ -91,12 +91,15 @@ class SystemState(PageState, rx.State):
     stale_tables: ClassVar[tuple[str, ...]] = ("",)  # every table counts here
 
     _runs: dict[str, dict[str, Any]] = {}
+    #: acknowledgements the API confirmed to this page (alert id → time): shown even while a
+    #: cached alerts answer of the API predates them (the ack lives outside the table)
+    _acked: dict[str, str] = {}
 
     async def _load(self) -> None:
         health = await self._gql(queries.HEALTH)
-        if health is None:
+        if self.api_down:
             return
-        h = health.get("dataHealth") or {}
+        h = (health or {}).get("dataHealth") or {}  # an error here leaves the rest readable
         self.trustworthy = {True: "yes", False: "no"}.get(h.get("trustworthy"), fmt.MISSING)  # type: ignore[arg-type]
         self.failing_total = str(h.get("failingChecks", fmt.MISSING))
         self.tables = [health_row(t) for t in h.get("tables") or []]
@@ -113,7 +116,7 @@ class SystemState(PageState, rx.State):
             "id": str(a.get("alertId", "")), "severity": str(a.get("severity", "")),
             "kind": str(a.get("kind", "")), "subject": str(a.get("subject", "")),
             "message": str(a.get("message", "")), "raised": fmt.utc(a.get("raisedAt")),
-            "acknowledged": "yes" if a.get("acknowledged") else "no",
+            "acknowledged": "yes" if a.get("acknowledged") or str(a.get("alertId")) in self._acked else "no",
         } for a in nodes(data.get("alerts"))]
         self._runs = {str(r.get("runId")): r for r in nodes(data.get("pipelineRuns"))}
         self._show_runs()
@@ -149,7 +152,9 @@ class SystemState(PageState, rx.State):
     async def acknowledge(self, alert_id: str) -> None:
         data = await self._mutate(queries.ACKNOWLEDGE, {"id": alert_id})
         if data:
-            self.action_result = f"Alert {alert_id} acknowledged."
+            ack = data.get("acknowledgeAlert") or {}
+            self._acked = {**self._acked, alert_id: str(ack.get("acknowledgedAt", ""))}
+            self.action_result = f"Alert {alert_id} acknowledged at {fmt.utc(ack.get('acknowledgedAt'), seconds=True)}."
             await self._refresh()
 
     @rx.event

@@ -1,0 +1,92 @@
+"""Chart figures: overlays add and remove their traces; indicators compute what they claim."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from cryptolake.web.figures import (
+    CANDLES,
+    OVERLAYS,
+    bollinger,
+    candles_figure,
+    ema,
+    merge_candle,
+    normalise_candles,
+    recent,
+    sma,
+    with_empty_note,
+)
+
+
+def _candles(n: int = 60) -> list[dict[str, object]]:
+    rows = [{"openTime": f"2024-12-02T{h:02d}:{m:02d}:00+00:00", "open": 100 + i, "high": 102 + i,
+             "low": 99 + i, "close": 101 + i + (i % 3), "volume": 1.0}
+            for i, (h, m) in enumerate((i // 60, i % 60) for i in range(n))]
+    return normalise_candles(rows)
+
+
+def test_sma_and_ema() -> None:
+    assert sma([1, 2, 3, 4], 2) == [None, 1.5, 2.5, 3.5]
+    out = ema([1.0, 2.0, 3.0, 4.0, 5.0], 3)
+    assert out[:2] == [None, None]
+    assert out[2] == pytest.approx(2.0)  # seeded with the SMA of the first three
+    assert out[3] == pytest.approx(0.5 * 4 + 0.5 * 2.0)
+    assert out[4] == pytest.approx(0.5 * 5 + 0.5 * 3.0)
+
+
+def test_bollinger_bands_are_two_deviations_around_the_mean() -> None:
+    values = [float(v) for v in (2, 4, 4, 4, 5, 5, 7, 9)]
+    mid, up, low = bollinger(values, window=8, k=2)
+    assert mid[-1] == pytest.approx(5.0)
+    assert up[-1] == pytest.approx(5.0 + 2 * 2.0)  # population sd of the sample is 2
+    assert low[-1] == pytest.approx(1.0)
+    assert up[0] is None and low[0] is None
+
+
+@pytest.mark.parametrize("overlay", sorted(OVERLAYS))
+def test_each_overlay_adds_exactly_its_traces(overlay: str) -> None:
+    c = _candles()
+    base = {t["name"] for t in candles_figure(c)["data"]}
+    assert base == {CANDLES}
+    with_it = {t["name"] for t in candles_figure(c, [overlay])["data"]}
+    assert with_it - base == set(OVERLAYS[overlay])
+    assert {t["name"] for t in candles_figure(c, [o for o in OVERLAYS if o != overlay])["data"]} \
+        .isdisjoint(OVERLAYS[overlay])
+
+
+def test_candles_are_sorted_deduplicated_and_utc() -> None:
+    rows = [{"openTime": "2024-12-02T01:00:00+01:00", "open": 1, "high": 2, "low": 0.5, "close": 1.5},
+            {"openTime": "2024-12-01T23:00:00Z", "open": 1, "high": 2, "low": 0.5, "close": 1.2},
+            {"openTime": "2024-12-02T00:00:00Z", "open": 1, "high": 3, "low": 0.5, "close": 2.5},
+            {"openTime": None, "open": 1, "high": 1, "low": 1, "close": 1},
+            {"openTime": "2024-12-02T02:00:00Z", "open": "x", "high": 1, "low": 1, "close": 1}]
+    c = normalise_candles(rows)
+    assert [x["time"] for x in c] == ["2024-12-01T23:00:00", "2024-12-02T00:00:00"]
+    assert c[1]["close"] == 2.5  # the later row for the same open time wins
+
+
+def test_a_pushed_candle_replaces_its_time_or_is_appended() -> None:
+    c = _candles(5)
+    forming = {"openTime": c[-1]["time"] + "Z", "open": 1, "high": 9, "low": 1, "close": 8, "final": False}
+    merged = merge_candle(c, forming)
+    assert len(merged) == 5 and merged[-1]["close"] == 8 and merged[-1]["final"] is False
+    new = {"openTime": "2030-01-01T00:00:00Z", "open": 1, "high": 1, "low": 1, "close": 1}
+    merged = merge_candle(merged, new, keep=3)
+    assert len(merged) == 3 and merged[-1]["time"] == "2030-01-01T00:00:00"
+
+
+def test_recent_drops_candles_from_an_older_stretch() -> None:
+    old = normalise_candles([{"openTime": "2023-03-28T23:00:00Z", "open": 1, "high": 1, "low": 1, "close": 1}])
+    c = old + _candles(10)
+    assert recent(c, 60, 200) == c[1:]
+    assert recent([], 60, 10) == []
+
+
+def test_an_empty_figure_says_so() -> None:
+    empty = with_empty_note(candles_figure([]))
+    assert empty["layout"]["annotations"][0]["text"].startswith("No data")
+    full = candles_figure(_candles())
+    assert with_empty_note(full) is full
+    assert not any(math.isnan(v) for v in full["data"][0]["close"])
