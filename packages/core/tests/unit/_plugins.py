@@ -8,12 +8,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from cryptolake.core import (
+    Column,
     JobContext,
     JobResult,
     ModelPlugin,
     PluginManifest,
     QualitySuitePlugin,
     SourcePlugin,
+    TableContract,
     TransformPlugin,
     hookimpl,
 )
@@ -68,6 +70,10 @@ def make_plugin(name: str = "demo", core_api: str = ">=0.1,<1", **extra: Any) ->
         )
 
     @hookimpl
+    def cryptolake_register_tables(tables: Any) -> None:
+        tables.add(TableContract("silver", "demo", (Column("n", "long"),), key=("n",)))
+
+    @hookimpl
     def cryptolake_register_transforms(registry: Any) -> None:
         registry.add(
             TransformPlugin(
@@ -103,6 +109,7 @@ def make_plugin(name: str = "demo", core_api: str = ">=0.1,<1", **extra: Any) ->
     ns = SimpleNamespace(
         CRYPTOLAKE_PLUGIN=PluginManifest(name=name, version="1.0", core_api=core_api),
         cryptolake_register_sources=cryptolake_register_sources,
+        cryptolake_register_tables=cryptolake_register_tables,
         cryptolake_register_transforms=cryptolake_register_transforms,
         cryptolake_register_quality_suites=cryptolake_register_quality_suites,
         cryptolake_register_models=cryptolake_register_models,

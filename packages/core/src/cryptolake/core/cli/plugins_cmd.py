@@ -1,8 +1,9 @@
-"""``cryptolake plugins list|check``."""
+"""``cryptolake plugins list|check|new|remove``."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -63,3 +64,51 @@ def check_plugins() -> None:
         typer.secho(f"{len(errors)} plugin(s) failed to load", fg="red", err=True)
         raise typer.Exit(1)
     typer.echo(f"{len(host.plugins)} plugin(s) checked, no errors")
+
+
+@app.command("new")
+def new_plugin(
+    name: str = typer.Argument(..., help="The plugin's name, e.g. kraken (entries: kraken.*)."),
+    family: str = typer.Option(..., "--family", "-f", help="source | transform | quality | model"),
+    directory: Path = typer.Option(Path("."), "--dir", help="Where to write cryptolake-NAME/."),
+) -> None:
+    """Write a working, installable plugin distribution whose own tests pass on the first run."""
+    from cryptolake.core.cli._scaffold import scaffold
+
+    try:
+        root = scaffold(name, family, directory)
+    except (ValueError, FileExistsError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        typer.echo(f"  {path.relative_to(directory)}")
+    typer.echo(f"\nnext: cd {root} && pip install -e '.[test]' && pytest")
+
+
+@app.command("remove")
+def remove_plugin(
+    name: str = typer.Argument(..., help="An installed plugin's name."),
+    yes: bool = typer.Option(False, "--yes", help="Drop for real (default: show the plan)."),
+) -> None:
+    """Drop the tables a plugin declared and its quality-gate history; then uninstall it."""
+    from cryptolake.core.cli._remove import execute_removal, plan_removal
+
+    host = build_plugin_manager(strict=False)
+    try:
+        plan = plan_removal(host, name)
+    except PluginError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"plugin {plan.plugin} ({plan.distribution or 'not a distribution'}):")
+    typer.echo(f"  tables: {', '.join(plan.tables) or 'none'}")
+    typer.echo(f"  gate history of suites: {', '.join(plan.suites) or 'none'}")
+    if not yes:
+        typer.echo("dry run: add --yes to drop them")
+        return
+    from cryptolake.core.clients import load_catalog
+
+    done = execute_removal(plan, load_catalog(host.settings))
+    typer.echo(f"dropped {len(done['dropped'])} table(s), deleted {done['gate_rows_deleted']} "
+               f"gate result(s)")
+    if plan.distribution:
+        typer.echo(f"now: pip uninstall {plan.distribution}")

@@ -81,6 +81,29 @@ class JobContext:
     params: dict[str, Any] = field(default_factory=dict)
     #: Called with (done, total, message) by jobs that can report progress.
     progress: Callable[[int, int | None, str], None] | None = None
+    #: Layer → the namespace the job reads and writes for it (tests give private ones); a layer
+    #: not listed is its own namespace (``bronze`` → ``bronze``).
+    namespaces: dict[str, str] = field(default_factory=dict)
+    #: Makes the Iceberg catalog (default: the stack's, :func:`cryptolake.core.clients.load_catalog`).
+    catalog_factory: Callable[[], Any] | None = None
+
+    def namespace(self, layer: str) -> str:
+        """The namespace to use for ``layer`` in this run (``ctx.namespace("bronze")``)."""
+        return self.namespaces.get(layer, layer)
+
+    def identifier(self, table: str) -> str:
+        """``"bronze.x"`` in this run's namespaces (``"t_1a2b_bronze.x"`` in a test sandbox)."""
+        layer, _, name = table.partition(".")
+        return f"{self.namespace(layer)}.{name}"
+
+    def catalog(self) -> Any:
+        """The pyiceberg catalog this run writes to (needs the ``lakehouse`` extra). Use it with
+        :func:`~cryptolake.core.tables.ensure_table` and ``ctx.namespace(layer)``."""
+        if self.catalog_factory is not None:
+            return self.catalog_factory()
+        from cryptolake.core.clients import load_catalog
+
+        return load_catalog(self.settings)
 
     def report(self, done: int, total: int | None = None, message: str = "") -> None:
         if self.progress is not None:

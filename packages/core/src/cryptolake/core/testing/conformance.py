@@ -26,7 +26,10 @@ LAYERS = ("bronze", "silver", "gold", "ops", "ml")
 
 
 class PluginConformance:
-    """Checks every plugin passes, whatever its family.
+    """Checks every plugin passes, whatever its family: a valid manifest compatible with this
+    core; it loads in a strict host with no error and registers at least one entry of its family;
+    its entries are valid and carry its name; each config model accepts ``example_config``; each
+    implementation imports, is a class with ``run(ctx)`` and builds from its config.
 
     Subclass with ``plugin=`` (the plugin module, object, or its import path). Set
     ``example_config`` (one dict for all entries, or a dict of entry name → dict) when an entry's
@@ -118,9 +121,9 @@ class SourceConformance(PluginConformance):
     registry_attr = "sources"
 
     def test_topics_and_tables_are_declared(self, conformance_host: PluginHost) -> None:
-        from cryptolake.core.tables import all_contracts
-
-        contracts = all_contracts()
+        """Topic names are valid, every Bronze table written has a contract (the core's or one
+        the plugin declares in ``cryptolake_register_tables``), capabilities are declared."""
+        contracts = conformance_host.tables
         for entry in self.entries(conformance_host):
             assert isinstance(entry, SourcePlugin)
             for topic in entry.topics:
@@ -136,12 +139,23 @@ class TransformConformance(PluginConformance):
     entry_type = TransformPlugin
     registry_attr = "transforms"
 
+    #: Outputs must have a table contract (the core's, or the plugin's own through
+    #: ``cryptolake_register_tables``). Turn off only for outputs no contract can describe.
+    outputs_need_contracts: ClassVar[bool] = True
+
     def test_inputs_and_outputs(self, conformance_host: PluginHost) -> None:
+        """Outputs are declared, every table is in a layer, every output has a contract."""
         for entry in self.entries(conformance_host):
             assert isinstance(entry, TransformPlugin)
             assert entry.outputs, f"{entry.name} declares no outputs"
             for table in (*entry.inputs, *entry.outputs):
                 assert table.split(".")[0] in LAYERS, f"{entry.name}: {table} is in no layer"
+            if self.outputs_need_contracts:
+                for table in entry.outputs:
+                    assert table in conformance_host.tables, (
+                        f"{entry.name} writes {table}, which has no contract: declare it in "
+                        f"cryptolake_register_tables"
+                    )
 
 
 class QualityConformance(PluginConformance):

@@ -5,8 +5,9 @@
   build are strict (a plugin that fails to load fails the test); for hosts your code builds from
   the environment, set ``CRYPTOLAKE_PLUGINS__STRICT=true`` in your test command.
 - Fixtures: ``cryptolake_settings`` (settings with a private home), ``plugin_host`` (a strict
-  host with every installed plugin), ``make_plugin_host`` (build hosts with chosen plugins), and
-  the stack fixtures of :mod:`cryptolake.core.testing.stack`.
+  host with every installed plugin), ``make_plugin_host`` (build hosts with chosen plugins),
+  ``lakehouse_sandbox`` (a private offline Iceberg catalog) and ``run_entry`` (run an entry for
+  real against it), and the stack fixtures of :mod:`cryptolake.core.testing.stack`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,37 @@ def make_plugin_host(
         return build_plugin_manager(settings, autoload=autoload, strict=strict, plugins=plugins)
 
     return make
+
+
+@pytest.fixture
+def lakehouse_sandbox(tmp_path: Path) -> Any:
+    """A private, offline Iceberg catalog (SQLite + a local warehouse) with one namespace per
+    layer: :class:`cryptolake.core.testing.sandbox.LakehouseSandbox`. Needs the ``lakehouse``
+    extra."""
+    from cryptolake.core.testing.sandbox import LakehouseSandbox
+
+    return LakehouseSandbox(tmp_path / "lakehouse")
+
+
+@pytest.fixture
+def run_entry(
+    make_plugin_host: Callable[..., PluginHost], lakehouse_sandbox: Any
+) -> Callable[..., Any]:
+    """``run_entry(plugin, "name.entry", config={...}, params={...})``: run a source, transform or
+    quality suite of ``plugin`` for real against ``lakehouse_sandbox`` (lifecycle hooks included);
+    returns its ``JobResult`` (a suite: its ``CheckResult`` list)."""
+    from cryptolake.core.testing import sandbox
+
+    def run(plugin: object, name: str, config: dict[str, Any] | None = None, *,
+            params: dict[str, Any] | None = None) -> Any:
+        if isinstance(plugin, str):
+            import importlib
+
+            plugin = importlib.import_module(plugin)
+        host = make_plugin_host([plugin])
+        return sandbox.run_entry(host, lakehouse_sandbox, name, config, params=params)
+
+    return run
 
 
 @pytest.fixture
