@@ -91,11 +91,19 @@ class Api:
         return subprocess.run([*CLI, "api", *args], env=self.env, capture_output=True, text=True,
                               timeout=120, check=False)
 
-    def key(self, role: str) -> str:
-        if role not in self.keys:
-            out = self.cli("keys", "create", "--role", role, "--name", "api tests")
-            assert out.returncode == 0, out.stderr
-            self.keys[role] = out.stdout.strip().splitlines()[-1]
+    def key(self, role: str, fresh: bool = False) -> str:
+        """A key of ``role``, made with the key store the CLI uses (the CLI's own test is
+        test_a_revoked_key_is_refused)."""
+        if role not in self.keys or fresh:
+            from sqlalchemy import create_engine
+
+            from cryptolake.api.auth import KeyStore
+            from cryptolake.core import get_settings
+
+            key, _ = KeyStore(create_engine(get_settings().postgres_dsn)).create("api tests", role)
+            if fresh:
+                return key
+            self.keys[role] = key
         return self.keys[role]
 
     def alive(self) -> bool:

@@ -139,8 +139,11 @@ def test_mutations_queue_runs_on_celery_and_return_the_run_id(api: Api) -> None:
 
 
 def test_the_rate_limit_per_key(api: Api) -> None:
-    out = api.cli("keys", "create", "--role", "reader", "--name", "rate")
-    key = out.stdout.strip().splitlines()[-1]
+    import time
+
+    key = api.key("reader", fresh=True)
+    if time.time() % 60 > 40:  # the window is a clock minute: start the burst early in one
+        time.sleep(61 - time.time() % 60)
     codes = []
     for _ in range(READER_RATE + 1):
         body = api.gql("{ coins { symbol } }", key=key)

@@ -84,3 +84,31 @@ def test_the_candle_subscription_pushes_the_forming_candle_and_marks_it_final(ap
     assert (seen[-1]["open"], seen[-1]["high"], seen[-1]["low"], seen[-1]["close"], seen[-1]["volume"]) == (
         10.0, 15.0, 9.0, 14.0, 4.0)
     ws.close()
+
+
+def test_alerts_runs_and_predictions_are_pushed_from_their_topics(api: Api) -> None:
+    from cryptolake.api.stream import produce_event
+    from cryptolake.core import get_settings
+
+    ws = Ws(api, {"Authorization": f"Bearer {api.key('reader')}"})
+    ws.subscribe("a", "subscription { alerts { id kind payload } }")
+    ws.subscribe("r", "subscription { pipelineRuns { id kind payload } }")
+    ws.subscribe("p", 'subscription { predictions(symbol: "BTCUSDT") { id payload } }')
+    time.sleep(1.0)
+    settings = get_settings().model_copy(update={"kafka": get_settings().kafka.model_copy(
+        update={"topic_prefix": api.prefix})})
+    # what the api plugin's lifecycle hooks publish from the workers
+    produce_event(settings, "run", {"id": "run-1", "step": "transform:silver.trades", "status": "started"})
+    produce_event(settings, "alert", {"id": "gate-silver", "severity": "error", "failed": ["x:y"]})
+    from cryptolake.api import stream
+
+    stream._producer.flush(10)  # type: ignore[union-attr]
+    produce(api, "ml.predictions", [{"prediction_id": "p1", "symbol": "BTCUSDT", "prob_up": 0.6,
+                                     "model_name": "ensemble", "role": "champion"}], "BTCUSDT")
+    run = _data(ws.next("r", 20), "pipelineRuns")
+    assert run["id"] == "run-1" and run["payload"]["status"] == "started"
+    alert = _data(ws.next("a", 20), "alerts")
+    assert alert["id"] == "gate-silver" and alert["payload"]["failed"] == ["x:y"]
+    pred = _data(ws.next("p", 20), "predictions")
+    assert pred["id"] == "p1" and pred["payload"]["prob_up"] == 0.6
+    ws.close()
