@@ -199,9 +199,13 @@ def produce_event(settings: Settings, kind: str, payload: dict[str, Any]) -> Non
         if _producer is None:
             import atexit
 
+            quiet = logging.getLogger("cryptolake.api.stream.producer")
+            quiet.propagate = False  # a process without Kafka (unit tests) must not log its retries
+            quiet.addHandler(logging.NullHandler())
             _producer = Producer(producer_config(settings, **{"linger.ms": 5,
-                                                              "message.timeout.ms": 30_000}))
-            atexit.register(_producer.flush, 2)
+                                                              "message.timeout.ms": 30_000}),
+                                 logger=quiet)
+            atexit.register(_producer.flush, 1)
     _producer.produce(topic_name(EVENTS_TOPIC, settings), key=str(payload.get("id", "")).encode(),
                       value=json.dumps({"kind": kind, **payload}, default=str).encode())
     _producer.poll(0)
