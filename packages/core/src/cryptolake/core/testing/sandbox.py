@@ -103,7 +103,7 @@ def run_entry(
     elif name in host.transforms:
         entry, kind = host.transforms.get(name), "transform"
     elif name in host.quality:
-        entry, kind = host.quality.get(name), "gate"
+        entry, kind = host.quality.get(name), "quality"
     else:
         raise KeyError(f"no source, transform or quality suite named {name!r}")
     impl = entry.load()(entry.configure(dict(config or {})))
