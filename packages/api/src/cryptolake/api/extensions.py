@@ -176,12 +176,27 @@ class Snapshots(SchemaExtension):
         return out
 
 
+_LABELS: set[str] = set()
+
+
+def _label(name: str | None) -> str:
+    """Operation names are client input: bounded in form and number as metric labels."""
+    import re
+
+    if not name or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,39}", name):
+        return "anonymous"
+    if name not in _LABELS and len(_LABELS) >= 200:
+        return "other"
+    _LABELS.add(name)
+    return name
+
+
 class Metrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         yield
         ec = self.execution_context
-        name = ec.operation_name or "anonymous"
+        name = _label(ec.operation_name)
         result = ec.result
         outcome = "error" if result is not None and getattr(result, "errors", None) else "ok"
         metrics.REQUESTS.labels(name, outcome).inc()
