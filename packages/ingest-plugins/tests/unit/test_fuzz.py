@@ -25,13 +25,13 @@ from cryptolake.ingest.http import Response
 #: CI runs a fixed, fast set; CRYPTOLAKE_FUZZ_EXAMPLES=5000 runs a longer, random one
 _LONG = int(os.environ.get("CRYPTOLAKE_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(
-    max_examples=_LONG or 120,
+    max_examples=_LONG or 100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=not _LONG,
 )
 #: files go through pyarrow: fewer examples
-FILES = settings(FUZZ, max_examples=_LONG // 4 or 50)
+FILES = settings(FUZZ, max_examples=_LONG // 4 or 40)
 NOW = 1_733_011_200_000  # 2024-12-01
 
 json_values = st.recursive(
