@@ -24,6 +24,12 @@ step "3/5 the daily pipeline on the bundled real data, on the workers"
 # already succeeded is not run again.
 "$CLI" pipeline run --source replay --via-workers
 
+step "3b/5 the models: retrain on the workers (fast settings), predict, and the verdict"
+# cryptolake.ml.retrain_models: walk-forward against the baselines, registry, champion/challenger
+"$CLI" ml train --fast --wait --timeout 1200
+"$CLI" ml predict
+"$CLI" ml models
+
 step "4/5 the long-lived stream job (Kafka → Bronze), for live data"
 "$CLI" stream start
 

@@ -62,7 +62,8 @@ def test_plugins_list_finds_the_third_party_plugin(site: Path) -> None:
     assert example["version"] == "1.2.0"
     assert sorted(example["families"]) == ["model", "quality", "source", "transform"]
     assert sorted(example["entries"]) == [
-        "example.double", "example.last_value", "example.positive", "example.ticks"
+        "example.double", "example.last_value", "example.nearest_mean", "example.positive",
+        "example.ticks",
     ]
 
 

@@ -198,6 +198,22 @@ def models_command(
         base = f"{m['walk_forward_best_baseline_accuracy']:.3f}" if m.get(
             "walk_forward_best_baseline_accuracy") is not None else "-"
         typer.echo(f"{r['model_id'][:31]:<32}{r['state']:<11}{r['horizon_h']:>3} {acc:<22}{base:>9}")
+    for r in rows:
+        if r["state"] in ("champion", "challenger"):
+            typer.echo(_verdict_of(r))
+
+
+def _verdict_of(row: dict[str, Any]) -> str:
+    m = json.loads(row["metrics_json"] or "{}")
+    if "walk_forward_accuracy" not in m:
+        return f"{row['model_id']} ({row['state']}): not evaluated"
+    beats = bool(m.get("walk_forward_beats_baseline"))
+    return (f"{row['name']} ({row['state']}, {row['horizon_h']} h): walk-forward accuracy "
+            f"{m['walk_forward_accuracy']:.3f} [{m['walk_forward_ci_low']:.3f}, "
+            f"{m['walk_forward_ci_high']:.3f}]; its lower bound "
+            f"{'beats' if beats else 'does NOT beat'} the best baseline "
+            f"({m['walk_forward_best_baseline_accuracy']:.3f} on the same rows)"
+            + ("." if beats else ": no demonstrated edge."))
 
 
 def register(commands: Any) -> None:

@@ -213,6 +213,15 @@ def baseline_proba(name: str, train: Dataset, test: Dataset) -> np.ndarray:
 # -- the evaluation --------------------------------------------------------------------------
 
 
+def fit_estimator(est: Any, X: np.ndarray, y: np.ndarray, y_return: np.ndarray) -> Any:
+    """``est.fit(X, y)``, passing the log returns to estimators whose ``fit`` takes ``y_return``."""
+    import inspect
+
+    if "y_return" in inspect.signature(est.fit).parameters:
+        return est.fit(X, y, y_return=y_return)
+    return est.fit(X, y)
+
+
 @dataclass
 class ModelSpec:
     """A model as the evaluation runs it: a factory of unfitted estimators and its input view."""
@@ -227,8 +236,7 @@ class ModelSpec:
         return data.X_seq if self.view == "sequence" else data.X_tab
 
     def fit(self, data: Dataset) -> Any:
-        est = clone(self.make())
-        return est.fit(self.X(data), data.y, y_return=data.y_ret)
+        return fit_estimator(clone(self.make()), self.X(data), data.y, data.y_ret)
 
     def proba(self, est: Any, data: Dataset) -> np.ndarray:
         return np.asarray(est.predict_proba(self.X(data))[:, -1], dtype="float64")

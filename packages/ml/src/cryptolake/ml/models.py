@@ -60,9 +60,15 @@ def spec_for(entry: ModelPlugin, *, fast: bool, extra: dict[str, Any] | None = N
     )
 
 
+#: A model takes part when it predicts a direction probability (capability ``probabilistic``).
+DIRECTION_CAPABILITY = "probabilistic"
+
+
 def specs_for(
     entries: Iterable[ModelPlugin], *, fast: bool, only: Sequence[str] | None = None
 ) -> list[ModelSpec]:
-    """Specs of every registered model (but the ensemble, which is assembled from its members)."""
+    """Specs of every registered direction model (``probabilistic``: it has ``predict_proba``),
+    but the ensemble, which is assembled from its members."""
     return [spec_for(e, fast=fast) for e in entries
-            if e.name != ENSEMBLE and (not only or e.name in only or e.name == ENSEMBLE)]
+            if e.name != ENSEMBLE and DIRECTION_CAPABILITY in e.capabilities
+            and (not only or e.name in only)]

@@ -20,6 +20,7 @@ from cryptolake.ml.evaluation import (
     HorizonResult,
     ModelSpec,
     evaluate_horizon,
+    fit_estimator,
     now,
     report_rows,
 )
@@ -299,11 +300,11 @@ def _refit(host: PluginHost, payload: dict[str, Any], data: Dataset) -> Any:
         members = []
         for name, member, view in est.fitted_:
             X = data.X_seq if view == "sequence" else data.X_tab
-            members.append((name, clone(member).fit(X, data.y, y_return=data.y_ret), view))
+            members.append((name, fit_estimator(clone(member), X, data.y, data.y_ret), view))
         rebuilt = StackingEnsemble(members=[(n, clone(e), v) for n, e, v in members],
                                    n_tab=est.n_tab)
         rebuilt.classes_, rebuilt.n_features_in_ = est.classes_, None
         rebuilt.fitted_, rebuilt.weights_ = members, np.asarray(payload["params"]["weights"])
         return rebuilt
     X = data.X_seq if payload["view"] == "sequence" else data.X_tab
-    return clone(est).fit(X, data.y, y_return=data.y_ret)
+    return fit_estimator(clone(est), X, data.y, data.y_ret)

@@ -82,6 +82,10 @@ def cryptolake_register_quality_suites(registry: Any) -> None:
 @hookimpl
 def cryptolake_register_models(registry: Any) -> None:
     registry.add(ModelPlugin(name="example.last_value", implementation=f"{IMPL}:LastValue"))
+    # a direction classifier cryptolake-ml trains, evaluates and may promote like its own
+    registry.add(ModelPlugin(name="example.nearest_mean", implementation=f"{IMPL}:NearestMean",
+                             capabilities=frozenset({"classification", "probabilistic"}),
+                             target="direction"))
 
 
 @hookimpl
