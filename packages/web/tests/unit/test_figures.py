@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ from cryptolake.web.figures import (
 )
 
 
-def _candles(n: int = 60) -> list[dict[str, object]]:
+def _candles(n: int = 60) -> list[dict[str, Any]]:
     rows = [{"openTime": f"2024-12-02T{h:02d}:{m:02d}:00+00:00", "open": 100 + i, "high": 102 + i,
              "low": 99 + i, "close": 101 + i + (i % 3), "volume": 1.0}
             for i, (h, m) in enumerate((i // 60, i % 60) for i in range(n))]
@@ -57,7 +58,7 @@ def test_each_overlay_adds_exactly_its_traces(overlay: str) -> None:
 
 
 def test_candles_are_sorted_deduplicated_and_utc() -> None:
-    rows = [{"openTime": "2024-12-02T01:00:00+01:00", "open": 1, "high": 2, "low": 0.5, "close": 1.5},
+    rows: list[dict[str, object]] = [{"openTime": "2024-12-02T01:00:00+01:00", "open": 1, "high": 2, "low": 0.5, "close": 1.5},
             {"openTime": "2024-12-01T23:00:00Z", "open": 1, "high": 2, "low": 0.5, "close": 1.2},
             {"openTime": "2024-12-02T00:00:00Z", "open": 1, "high": 3, "low": 0.5, "close": 2.5},
             {"openTime": None, "open": 1, "high": 1, "low": 1, "close": 1},
@@ -69,7 +70,7 @@ def test_candles_are_sorted_deduplicated_and_utc() -> None:
 
 def test_a_pushed_candle_replaces_its_time_or_is_appended() -> None:
     c = _candles(5)
-    forming = {"openTime": c[-1]["time"] + "Z", "open": 1, "high": 9, "low": 1, "close": 8, "final": False}
+    forming = {"openTime": str(c[-1]["time"]) + "Z", "open": 1, "high": 9, "low": 1, "close": 8, "final": False}
     merged = merge_candle(c, forming)
     assert len(merged) == 5 and merged[-1]["close"] == 8 and merged[-1]["final"] is False
     new = {"openTime": "2030-01-01T00:00:00Z", "open": 1, "high": 1, "low": 1, "close": 1}

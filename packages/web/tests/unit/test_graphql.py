@@ -89,8 +89,9 @@ async def _serve(events: list[dict[str, Any]], final: dict[str, Any]) -> tuple[A
         await ws.send(json.dumps({"id": sub["id"], **final}))
         await asyncio.sleep(0.2)
 
-    server = await websockets.serve(handler, "127.0.0.1", 0, subprotocols=["graphql-transport-ws"])
-    port = server.sockets[0].getsockname()[1]
+    server = await websockets.serve(handler, "127.0.0.1", 0,
+                                    subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    port = next(iter(server.sockets)).getsockname()[1]
     return server, port, received
 
 

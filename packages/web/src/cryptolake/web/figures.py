@@ -181,9 +181,9 @@ def candles_figure(
                      "x": [p[0] for p in pts], "y": [p[1] for p in pts],
                      "line": {"color": "#ca8a04", "width": 1.6}})
     if "anomalies" in chosen:
-        pts = [(t, _f(r.get("price", r.get("close")))) for r in anomalies if (t := row_time(r))]
+        marks = [(t, _f(r.get("price", r.get("close")))) for r in anomalies if (t := row_time(r))]
         data.append({"type": "scatter", "mode": "markers", "name": "Anomalies",
-                     "x": [p[0] for p in pts], "y": [p[1] for p in pts],
+                     "x": [m[0] for m in marks], "y": [m[1] for m in marks],
                      "text": [str(r.get("kind") or r.get("reason") or "anomaly") for r in anomalies if row_time(r)],
                      "marker": {"symbol": "x", "size": 11, "color": "#db2777"}})
     if "predictions" in chosen:
@@ -263,8 +263,12 @@ def calibration_figure(bins: Mapping[str, Sequence[Mapping[str, Any]]], height: 
     data: list[dict[str, Any]] = [{"type": "scatter", "mode": "lines", "name": "perfect",
                                    "x": [0, 1], "y": [0, 1], "line": {"dash": "dot", "color": "#94a3b8"}}]
     for model, rows in bins.items():
-        pts = sorted((p, o) for r in rows if (p := _f(r.get("predicted"))) is not None
-                     and (o := _f(r.get("observed"))) is not None)
+        pts: list[tuple[float, float]] = []
+        for r in rows:
+            p, o = _f(r.get("predicted")), _f(r.get("observed"))
+            if p is not None and o is not None:
+                pts.append((p, o))
+        pts.sort()
         data.append({"type": "scatter", "mode": "lines+markers", "name": model,
                      "x": [p[0] for p in pts], "y": [p[1] for p in pts]})
     return {"data": data, "layout": {

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cryptolake.web.components.layout import chart, page
 from cryptolake.web.figures import INTERVALS, OVERLAY_LABELS
-from cryptolake.web.states.charts import ChartsState as S
+from cryptolake.web.states.charts import ChartsState
+
+#: the page state, typed Any: on the class its fields are Vars and its handlers event specs
+S: Any = ChartsState
 
 
 def charts_page() -> rx.Component:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cryptolake.web.components.layout import chart, page, stat
-from cryptolake.web.states.fear_greed import FearGreedState as S
+from cryptolake.web.states.fear_greed import FearGreedState
+
+#: the page state, typed Any: on the class its fields are Vars and its handlers event specs
+S: Any = FearGreedState
 
 
 def fear_greed_page() -> rx.Component:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cryptolake.web.components.layout import chart, page, table
-from cryptolake.web.states.market import MarketState as S
+from cryptolake.web.states.market import MarketState
 
 COLUMNS = [("symbol", "Coin"), ("price", "Price"), ("change", "24 h change"),
            ("volume", "24 h volume"), ("quote_volume", "24 h quote volume"), ("high", "24 h high"),
            ("low", "24 h low"), ("time", "Latest (UTC)")]
 
+#: the page state, typed Any: on the class its fields are Vars and its handlers event specs
+S: Any = MarketState
 
-def model_card(title: str, card: rx.Var, id: str) -> rx.Component:
+
+def model_card(title: str, card: Any, id: str) -> rx.Component:
     return rx.card(
         rx.text(title, size="1", color_scheme="gray"),
         rx.heading(card["model"], size="4"),

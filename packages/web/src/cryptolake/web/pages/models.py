@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cryptolake.web.components.layout import chart, page, table
-from cryptolake.web.states.models import ModelsState as S
+from cryptolake.web.states.models import ModelsState
 
 COLUMNS = [("model", "Model"), ("symbol", "Coin"), ("horizon", "Horizon"), ("period", "Period"),
            ("n", "n"), ("accuracy", "Accuracy"), ("interval", "95 % interval"), ("brier", "Brier"),
            ("log_loss", "Log loss"), ("baseline", "Best baseline"), ("beats", "Beats it")]
 LINEAGE = [("model", "Model"), ("state", "State"), ("trained", "Trained"),
            ("snapshots", "Trained on snapshots")]
+
+#: the page state, typed Any: on the class its fields are Vars and its handlers event specs
+S: Any = ModelsState
 
 
 def models_page() -> rx.Component:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from cryptolake.web.components.layout import page, stat, table
-from cryptolake.web.states.system import SystemState as S
+from cryptolake.web.states.system import SystemState
 
 TABLES = [("layer", "Layer"), ("table", "Table"), ("rows", "Rows"), ("freshness", "Freshness lag"),
           ("newest", "Newest event"), ("snapshot", "Last snapshot"), ("commit", "Committed"),
@@ -15,8 +17,11 @@ CHECKS = [("layer", "Layer"), ("table", "Table"), ("check", "Check"), ("outcome"
 RUNS = [("run", "Run"), ("pipeline", "Pipeline"), ("status", "Status"), ("progress", "Progress"),
         ("started", "Started"), ("ended", "Ended"), ("steps", "Steps"), ("error", "Error")]
 
+#: the page state, typed Any: on the class its fields are Vars and its handlers event specs
+S: Any = SystemState
 
-def alert_row(a: rx.Var) -> rx.Component:
+
+def alert_row(a: Any) -> rx.Component:
     return rx.table.row(
         *[rx.table.cell(a[f], class_name=f"c-{f}") for f in
           ("severity", "kind", "subject", "message", "raised", "acknowledged")],

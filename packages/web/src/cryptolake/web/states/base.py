@@ -160,7 +160,7 @@ class PageState(rx.State, mixin=True):
         self.as_of_label = "now"
         await self._refresh()
 
-    @rx.event(background=True)
+    @rx.event(background=True)  # type: ignore[operator]
     async def watch_api(self):  # type: ignore[no-untyped-def]
         """While the page is open: when the API is down, retry every RETRY_S and reload the
         page as soon as it answers (the banner goes away by itself)."""

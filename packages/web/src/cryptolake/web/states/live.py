@@ -46,7 +46,7 @@ class LiveCandles(rx.State, mixin=True):
     def _redraw(self) -> None:
         """Rebuild the figure from ``_candles`` (each page overrides)."""
 
-    @rx.event(background=True)
+    @rx.event(background=True)  # type: ignore[operator]
     async def follow_live(self):  # type: ignore[no-untyped-def]
         async with self:
             target = self._live_target()

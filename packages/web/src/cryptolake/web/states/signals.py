@@ -16,7 +16,7 @@ from cryptolake.web.states.base import PageState
 def signal_row(symbol: str, data: dict[str, Any]) -> dict[str, str]:
     champ = ((data.get("dualPrediction") or {}).get("champion")) or {}
     evals = data.get("modelComparison") or []
-    ev = next((e for e in evals if e.get("modelName") == champ.get("modelName")), {})
+    ev: dict[str, Any] = next((e for e in evals if e.get("modelName") == champ.get("modelName")), {})
     day = next(iter(nodes(data.get("marketDaily"))), {})
     prob = champ.get("probUp")
     return {

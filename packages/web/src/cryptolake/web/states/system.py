@@ -165,7 +165,7 @@ class SystemState(PageState, rx.State):
             self.action_result = f"Pipeline run {t.get('runId')} queued ({t.get('status')})."
             await self._refresh()
 
-    @rx.event(background=True)
+    @rx.event(background=True)  # type: ignore[operator]
     async def follow_runs(self):  # type: ignore[no-untyped-def]
         """Step progress of pipeline runs, pushed by the ``pipelineRuns`` subscription."""
         async with self:
