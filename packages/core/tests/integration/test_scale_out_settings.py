@@ -23,3 +23,16 @@ def test_the_topic_replication_factor_setting_reaches_kafka(lakehouse_settings: 
     assert ensure_topics([name], s, timeout=15) == [name]
     meta = AdminClient(admin_config(s)).list_topics(name, timeout=15).topics[name]
     assert len(meta.partitions[0].replicas) == 1
+
+
+def test_no_service_log_holds_a_secret(lakehouse_settings: Settings) -> None:
+    s = lakehouse_settings
+    # the PostgreSQL placeholder is also the user and database name: check the distinct secrets
+    secrets = {s.s3.secret_key.get_secret_value(), s.redis.password.get_secret_value()}
+    secrets |= set(s.secret_values())
+    logs = sorted((s.home / "logs").glob("*.log"))
+    assert logs, "the running stack writes its services' logs here"
+    for log in logs:
+        text = log.read_text(errors="replace")
+        leaked = [x for x in secrets if len(x) >= 8 and x in text]
+        assert not leaked, f"{log.name} holds a secret"
