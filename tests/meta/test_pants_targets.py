@@ -17,10 +17,10 @@ BUILDS = sorted([*ROOT.glob("packages/*/tests/BUILD"), ROOT / "tests" / "BUILD"]
 
 def _python_tests(build: Path) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = []
-    namespace: dict[str, Any] = {
-        "python_tests": lambda **kw: targets.append(kw),
-        **{name: (lambda **kw: None) for name in ("python_test_utils", "files", "resources")},
-    }
+    called = {n.func.id for n in ast.walk(ast.parse(build.read_text()))
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    namespace: dict[str, Any] = {name: (lambda *a, **kw: None) for name in called}
+    namespace["python_tests"] = lambda **kw: targets.append(kw)
     exec(compile(build.read_text(), str(build), "exec"), namespace)
     return targets
 
