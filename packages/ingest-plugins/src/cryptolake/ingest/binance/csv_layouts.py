@@ -437,7 +437,9 @@ def _vector_times(col: Any) -> Any | None:
         return None
     if not pc.all(pc.match_substring_regex(trimmed, r"^\d{4}-\d\d-\d\d[T ]")).as_py():
         return None
-    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+    offsets = pc.any(pc.match_substring_regex(trimmed, r"(Z|[+-]\d\d:?\d\d)$")).as_py()
+    # naive times are UTC; with offsets every cell must carry one (else: the rows decide)
+    for target in (pa.timestamp("us", tz="UTC"),) if offsets else (pa.timestamp("us"),):
         try:
             us = pc.cast(pc.cast(trimmed, target), pa.int64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
