@@ -3,6 +3,9 @@
 #
 #   $CRYPTOLAKE_HOME/venv        Python 3.11 with every pinned dependency and the packages editable
 #   $CRYPTOLAKE_HOME/tools/uv    the pinned uv used to install it
+#   + the ml extras (torch, scikit-learn: 3rdparty/python/ml.lock, the python-ml resolve) into the
+#     same venv. torch from PyPI is the CUDA build: a fresh machine downloads ~3.1 GB (torch and
+#     ~20 nvidia/cuda wheels) once into $CRYPTOLAKE_HOME/uv-cache; it runs on CPU.
 #
 # Re-running is fast: nothing is downloaded when the lock and the packages have not changed.
 set -euo pipefail
@@ -34,7 +37,8 @@ fi
 UV="$TOOLS/uv/bin/uv"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$HOME_DIR/uv-cache}"
 
-want="$( (cat "$LOCK"; for p in "$ROOT"/packages/*/pyproject.toml; do echo "$p"; cat "$p"; done; echo "$ROOT") | sha256sum | cut -d' ' -f1)"
+ML_LOCK="$ROOT/3rdparty/python/ml.lock"    # python-ml: the default resolve + torch, scikit-learn
+want="$( (cat "$LOCK"; [ -f "$ML_LOCK" ] && cat "$ML_LOCK"; for p in "$ROOT"/packages/*/pyproject.toml; do echo "$p"; cat "$p"; done; echo "$ROOT") | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   step "python environment up to date ($VENV)"
   exit 0
@@ -50,6 +54,32 @@ reqs="$HOME_DIR/requirements.txt"
 grep -v '^//' "$LOCK" > "$reqs.json"
 PEX_SCRIPT=pex3 "$PY" "$TOOLS/pex-v2.1.137.pex" lock export --format pip "$reqs.json" -o "$reqs"
 "$UV" pip install -q --python "$VENV/bin/python" --require-hashes -r "$reqs"
+if [ -f "$ML_LOCK" ]; then
+  # Only what python-ml adds to the default set (torch, its nvidia wheels, scikit-learn, scipy…),
+  # hash-checked and without touching a package the default lock installed.
+  step "installing the ml extras (torch, scikit-learn) from 3rdparty/python/ml.lock"
+  mlreqs="$HOME_DIR/requirements-ml.txt"
+  grep -v '^//' "$ML_LOCK" > "$mlreqs.json"
+  PEX_SCRIPT=pex3 "$PY" "$TOOLS/pex-v2.1.137.pex" lock export --format pip "$mlreqs.json" -o "$mlreqs.all"
+  "$PY" - "$reqs" "$mlreqs.all" "$mlreqs" <<'PYEOF'
+import re, sys
+def blocks(path):
+    out, cur = [], []
+    for line in open(path):
+        if line.strip() and not line[0].isspace():
+            if cur:
+                out.append(cur)
+            cur = [line]
+        elif cur:
+            cur.append(line)
+    return out + ([cur] if cur else [])
+name = lambda b: re.split(r"[=<>!~ ;\[]", b[0].strip(), maxsplit=1)[0].lower().replace("_", "-")
+have = {name(b) for b in blocks(sys.argv[1])}
+with open(sys.argv[3], "w") as fh:
+    fh.writelines(line for b in blocks(sys.argv[2]) if name(b) not in have for line in b)
+PYEOF
+  "$UV" pip install -q --python "$VENV/bin/python" --require-hashes --no-deps -r "$mlreqs"
+fi
 step "installing the packages (editable)"
 args=()
 for p in "$ROOT"/packages/*/; do args+=(-e "$p"); done

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from cryptolake.ml.evaluation import (
     BASELINES,
-    Metrics,
     EvaluationRow,
+    Metrics,
     block_bootstrap,
     format_table,
     score,
@@ -71,10 +71,10 @@ def test_block_bootstrap_interval() -> None:
 
 
 def test_contrarian_baseline_wins_on_a_mean_reverting_series() -> None:
+    from _ml_synthetic import candles, fear_greed
+
     from cryptolake.ml.evaluation import baseline_proba
     from cryptolake.ml.features import build_dataset, compute_frame
-
-    from _ml_synthetic import candles, fear_greed
 
     c = candles(1500)
     rng = np.random.default_rng(3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _ml_synthetic import candles, fear_greed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +16,6 @@ from cryptolake.ml.features import (
     build_dataset,
     compute_frame,
 )
-
-from _ml_synthetic import candles, fear_greed
 
 
 def test_twenty_documented_features() -> None:

@@ -19,6 +19,7 @@ def test_the_example_plugins_model_is_trained_evaluated_and_promotable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.syspath_prepend(str(EXAMPLE))
+    from _ml_synthetic import candles, fear_greed
     from cryptolake_example_plugin import plugin as example
 
     from cryptolake.core.manager import build_plugin_manager
@@ -27,8 +28,6 @@ def test_the_example_plugins_model_is_trained_evaluated_and_promotable(
     from cryptolake.ml.features import build_dataset, compute_frame
     from cryptolake.ml.models import specs_for
     from cryptolake.ml.registry import decide_roles
-
-    from _ml_synthetic import candles, fear_greed
 
     host = build_plugin_manager(autoload=False, plugins=[ml, example])
     specs = {s.name: s for s in specs_for(host.models, fast=True)}

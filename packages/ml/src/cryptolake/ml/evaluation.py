@@ -303,7 +303,7 @@ def evaluate_horizon(
             probs[spec.name] = spec.proba(spec.fit(train), test)
         for b in BASELINES:
             probs[b] = baseline_proba(b, train, test)
-        member_test = np.column_stack([probs[m] for m in members]) if members else None
+        member_test = np.column_stack([probs[m] for m in members]) if members else np.zeros((len(test), 0))
         if members and oof:
             probs["ensemble"], w = _ensemble_prob(oof, oof_y, member_test)
             weights[label] = [float(x) for x in w]

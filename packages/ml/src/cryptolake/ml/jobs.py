@@ -37,7 +37,8 @@ class RetrainJob(_MLJob):
         opts = TrainOptions(symbols=c.symbols, fast=c.fast, horizons=tuple(c.horizons),
                             gold_namespace=c.gold_namespace, ml_namespace=c.ml_namespace,
                             models=c.models)
-        summary = train_and_register(ctx.host, opts, progress=lambda m: ctx.report(0, None, m))
+        host: Any = ctx.host  # the plugin host (hook calls, model registry)
+        summary = train_and_register(host, opts, progress=lambda m: ctx.report(0, None, m))
         snaps: dict[str, int | None] = dict(summary.snapshot.snapshot_ids)
         return JobResult(
             rows_in=sum(r.metrics.n for r in summary.rows if r.symbol == "ALL"

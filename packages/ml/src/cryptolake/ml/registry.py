@@ -72,8 +72,12 @@ def decide_roles(
     acc = {n: float(np.mean((probs[n] >= 0.5) == y)) if len(y) else 0.0 for n in candidates}
     ranked = sorted(candidates, key=lambda n: (-acc[n], n))
     reasons: list[str] = []
-    champion = current.get("champion") if current.get("champion") in candidates else None
-    challenger = current.get("challenger") if current.get("challenger") in candidates else None
+    if not candidates:
+        return RoleDecision({}, ["no candidates"])
+    champion: str | None = current.get("champion") if current.get("champion") in candidates else None
+    challenger: str | None = (
+        current.get("challenger") if current.get("challenger") in candidates else None
+    )
 
     def beats(a: str, b: str) -> bool:
         diff, low, high = paired_difference(probs[a], probs[b], y, times, block_hours)
@@ -83,7 +87,7 @@ def decide_roles(
         return ok
 
     first = champion is None
-    if first:
+    if champion is None:
         champion = preferred[0] if preferred[0] in candidates else ranked[0]
         reasons.append(f"no champion yet: {champion} becomes champion")
     if challenger is None or challenger == champion:
@@ -197,7 +201,7 @@ class ModelStore:
 
         bucket, _, key = uri.removeprefix("s3://").partition("/")
         body = s3_client(self.settings).get_object(Bucket=bucket, Key=key)["Body"].read()
-        payload: dict[str, Any] = pickle.loads(body)  # noqa: S301 - our own warehouse
+        payload: dict[str, Any] = pickle.loads(body)  # - our own warehouse
         return payload
 
 

@@ -64,7 +64,6 @@ def predict(settings: Settings, opts: PredictOptions) -> list[dict[str, Any]]:
         return []
     candles, fear_greed, snap = load_gold(settings, namespace=opts.gold_namespace, symbols=opts.symbols)
     frame = compute_frame(candles, fear_greed, HORIZONS)
-    latest = frame.groupby("symbol")["open_time"].transform("max") == frame["open_time"]
     feature_snapshot = snap.snapshot_ids[snap.table(HOURLY)]
     issued = now()
     done = {r["prediction_id"] for r in store.rows("predictions")}
