@@ -59,8 +59,9 @@ class DbtBuildConfig(BaseModel):
     gap_window_days: int | None = Field(7, description="Gold gate looks for gaps in the last N days")
     max_staleness_hours: float = Field(48.0, description="Gold freshness limit (loaded_at)")
     change_slack_minutes: float = Field(
-        60.0, ge=0, description="also rebuild Silver rows changed this long before the last "
-        "Gold build's watermark (rows committed late relative to their updated_at)"
+        60.0, ge=0, description="when Silver is read at its heads (no Silver publication), "
+        "also rebuild Silver rows changed this long before the last Gold build's watermark "
+        "(rows committed late relative to their updated_at)"
     )
     read_published_silver: bool = Field(
         True, description="read Silver at the snapshots of its latest publication (when there "

@@ -126,7 +126,11 @@ class DbtGoldJob:
                                                     ops_namespace=ops_ns)
         changed_since: dict[str, str | None] = {}
         if last is not None and last.inputs.get("silver_schema") == silver:
-            slack = timedelta(minutes=cfg.change_slack_minutes)
+            # read at published snapshots, a table's changes since the last build all carry a
+            # later updated_at (its Silver jobs run one after the other, after that publication):
+            # no slack needed. Read at the heads, a write may race the build: re-read a margin.
+            pinned = bool(last.inputs.get("silver_snapshots")) and bool(pins)
+            slack = timedelta(minutes=0 if pinned else cfg.change_slack_minutes)
             for table, mark in (last.inputs.get("watermarks") or {}).items():
                 changed_since[table] = (
                     (datetime.fromisoformat(mark) - slack).isoformat() if mark else None
