@@ -167,7 +167,9 @@ def time_direct(statements: list[tuple[str, list[Any]]], repeat: int) -> list[fl
     return out
 
 
-async def subscription_latency(url: str, prefix: str, subscribers: int, events: int) -> list[float]:
+async def subscription_latency(url: str, prefix: str, subscribers: int, events: int) -> tuple[list[float], int]:
+    """Produce → receive latency; a warm-up record first reaches every subscriber (a
+    subscription has no acknowledgement in graphql-transport-ws)."""
     import websockets
     from confluent_kafka import Producer
 
@@ -175,43 +177,55 @@ async def subscription_latency(url: str, prefix: str, subscribers: int, events: 
 
     symbol = "BENCH" + uuid.uuid4().hex[:6].upper()
     sent: dict[int, float] = {}
+    measured: set[int] = set()
     got: list[float] = []
-    ready = 0
-    done = asyncio.Event()
+    warmed: set[int] = set()
 
-    async def client() -> None:
-        nonlocal ready
-        async with websockets.connect(url.replace("http", "ws") + "/graphql",
+    async def client(n: int) -> None:
+        async with websockets.connect(url.replace("http", "ws") + "/graphql", ping_interval=None,
                                       subprotocols=["graphql-transport-ws"], max_queue=None) as ws:  # type: ignore[list-item]
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             await ws.recv()
             await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
                 "query": f"subscription {{ trades(symbol: \"{symbol}\") {{ aggTradeId }} }}"}}))
-            ready += 1
-            n = 0
-            while n < events:
+            seen = 0
+            while seen < events:
                 msg = json.loads(await ws.recv())
-                if msg.get("type") == "next":
-                    tid = int(msg["payload"]["data"]["trades"]["aggTradeId"])
+                if msg.get("type") != "next":
+                    continue
+                tid = int(msg["payload"]["data"]["trades"]["aggTradeId"])
+                warmed.add(n)
+                if tid in measured:
                     got.append((time.perf_counter() - sent[tid]) * 1000)
-                    n += 1
+                    seen += 1
 
-    tasks = [asyncio.create_task(client()) for _ in range(subscribers)]
-    while ready < subscribers:
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(2)
+    tasks = [asyncio.create_task(client(i)) for i in range(subscribers)]
     p = Producer(producer_config(None, **{"linger.ms": 0}))
-    for i in range(1, events + 1):
+    tid = 0
+
+    def send(measure: bool) -> None:
+        nonlocal tid
+        tid += 1
         now = int(time.time() * 1000)
-        sent[i] = time.perf_counter()
+        sent[tid] = time.perf_counter()
+        if measure:
+            measured.add(tid)
         p.produce(prefix + "binance.aggtrade", key=symbol.encode(), value=json.dumps(
-            {"e": "aggTrade", "E": now, "s": symbol, "a": i, "p": "1", "q": "1", "f": i, "l": i, "T": now,
-             "m": False}).encode())
+            {"e": "aggTrade", "E": now, "s": symbol, "a": tid, "p": "1", "q": "1", "f": tid, "l": tid,
+             "T": now, "m": False}).encode())
         p.flush(5)
+
+    deadline = time.monotonic() + 120
+    while len(warmed) < subscribers and time.monotonic() < deadline:
+        send(False)
+        await asyncio.sleep(0.5)
+    for _ in range(events):
+        send(True)
         await asyncio.sleep(0.2)
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
-    done.set()
-    return got
+    _, pending = await asyncio.wait(tasks, timeout=60)
+    for t in pending:
+        t.cancel()
+    return got, len(warmed)
 
 
 async def throughput(url: str, query: str, clients: int, seconds: float) -> tuple[int, int]:
@@ -273,9 +287,9 @@ def main() -> None:
                    "uncached_over_direct_p95": summary(miss)["p95"] / summary(direct)["p95"]}
             table.append(row)
         results["queries"] = table
-        lat = asyncio.run(subscription_latency(cached_url, prefix, args.subscribers, args.events))
-        results["subscriptions"] = {"subscribers": args.subscribers, "events": args.events,
-                                    "deliveries": len(lat), **summary(lat)}
+        lat, connected = asyncio.run(subscription_latency(cached_url, prefix, args.subscribers, args.events))
+        results["subscriptions"] = {"subscribers": args.subscribers, "connected": connected,
+                                    "events": args.events, "deliveries": len(lat), **summary(lat)}
         ok, errors = asyncio.run(throughput(cached_url, OVERVIEW, args.clients, args.seconds))
         results["throughput"] = {"clients": args.clients, "seconds": args.seconds, "requests": ok,
                                  "errors": errors, "rps": ok / args.seconds, "rss_mb": rss_mb(cached.pid)}
@@ -301,7 +315,8 @@ def main() -> None:
         print(f"{'':<11} uncached/direct p95 = {row['uncached_over_direct_p95']:.2f} "
               f"(cache state: {row['cache_state']} / {row['uncached_state']})")
     s = results["subscriptions"]
-    print(f"subscriptions: {s['subscribers']} subscribers × {s['events']} events, {s['deliveries']} deliveries, "
+    print(f"subscriptions: {s['connected']}/{s['subscribers']} subscribers × {s['events']} events, "
+          f"{s['deliveries']} deliveries (of {s['connected'] * s['events']}), "
           f"Kafka produce → client p50 {s['p50']:.1f} ms, p95 {s['p95']:.1f} ms")
     t = results["throughput"]
     print(f"throughput: {t['clients']} clients × {t['seconds']:.0f} s on a cached query: {t['rps']:.0f} rps, "
