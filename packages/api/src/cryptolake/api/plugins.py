@@ -64,26 +64,17 @@ class ApiRegistry:
             raise PluginError(who, f"order_by {order} names columns not in {sorted(columns)}")
         self.fields[name] = TableField(name, table, type_name, dict(columns), order, description, who)
 
+    def discard_plugin(self, plugin: str) -> None:
+        """Drop every field ``plugin`` added (it raised while adding them)."""
+        for name in [n for n, f in self.fields.items() if f.plugin == plugin]:
+            del self.fields[name]
+
 
 def collect(host: Any, reserved: set[str]) -> ApiRegistry:
-    """Ask every plugin of ``host`` for its API fields; a failing plugin is logged and skipped."""
-    import logging
-
+    """Ask every plugin of ``host`` for its API fields (through the host's typed method); a
+    plugin that raises is logged and what it added is dropped."""
     registry = ApiRegistry(reserved=frozenset(reserved))
-    caller = getattr(host.pm.hook, "cryptolake_register_api_fields", None)
-    if caller is None:
-        return registry
-    for impl in reversed(caller.get_hookimpls()):
-        registry.current_plugin = impl.plugin_name
-        before = set(registry.fields)
-        try:
-            impl.function(registry=registry)
-        except Exception:
-            for name in set(registry.fields) - before:
-                del registry.fields[name]
-            if host.strict:
-                raise
-            logging.getLogger(__name__).exception("plugin %s failed to add API fields", impl.plugin_name)
+    host.register_api_fields(registry)
     return registry
 
 
