@@ -164,7 +164,7 @@ def test_a_gap_beyond_the_backfill_limits_is_an_alert_in_ops_alerts(
             },
         )
     assert live.details["gaps_unfilled"] == 1 and live.details["gaps_filled"] == 1
-    (gap,) = [g for g in live.details["gaps"] if "unfilled" in g]
+    (gap,) = (g for g in live.details["gaps"] if "unfilled" in g)
     alerts = table_rows(s, f"{ns}.alerts").to_pylist()
     assert [(a["kind"], a["subject"], a["run_id"] is not None) for a in alerts] == [
         ("stream_gap_unfilled", "BTCUSDT aggTrade", True)
