@@ -157,10 +157,12 @@ def test_a_raising_firstresult_hook_is_skipped_not_fatal(
 def test_wrapper_implementations_are_refused_at_registration(
     make_plugin_host: Any, option: str
 ) -> None:
+    marker = hookimpl(wrapper=True) if option == "wrapper" else hookimpl(hookwrapper=True)
+
     class Wraps:
         CRYPTOLAKE_PLUGIN = PluginManifest(name="wraps", version="1")
 
-        @hookimpl(**{option: True})
+        @marker
         def cryptolake_before_job(self, job: Any) -> Any:
             return (yield)
 

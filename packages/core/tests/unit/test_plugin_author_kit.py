@@ -36,7 +36,9 @@ class WriteTicks:
 
         table = ensure_table(ctx.catalog(), TICKS, namespace=ctx.namespace("bronze"))
         table.append(pa.Table.from_pylist([{"n": 1}, {"n": 2}], schema=TICKS.arrow_schema()))
-        ctx.committed(TICKS.identifier, table.current_snapshot().snapshot_id, 2)
+        snapshot = table.current_snapshot()
+        assert snapshot is not None
+        ctx.committed(TICKS.identifier, snapshot.snapshot_id, 2)
         return JobResult(rows_out=2)
 
 
