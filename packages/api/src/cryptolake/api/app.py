@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,47 +18,16 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cryptolake.api.auth import KeyStore
 from cryptolake.api.context import Context
-from cryptolake.api.errors import RateLimitedError
 from cryptolake.api.lakehouse import Lakehouse
 from cryptolake.api.loaders import Loaders
 from cryptolake.api.settings import ApiSettings, get_api_settings
+from cryptolake.api.state import ApiState
 from cryptolake.api.stream import Hub
 from cryptolake.core import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 HEALTH_QUERY = "query Health { coins { symbol } }"
-
-
-@dataclass
-class ApiState:
-    settings: ApiSettings
-    core: Settings
-    lakehouse: Lakehouse
-    keys: KeyStore
-    redis: Any
-    hub: Hub | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    async def rate_limit(self, ctx: Context) -> Exception | None:
-        """A fixed one-minute window per key (per client address when anonymous), in Redis."""
-        if self.redis is None:
-            return None
-        cap = ctx.limits.rate_per_minute
-        window = int(time.time() // 60)
-        who = ctx.key.key_id if ctx.key is not None else f"ip:{ctx.client}"
-        key = f"cryptolake:api:rate:{who}:{window}"
-        try:
-            pipe = self.redis.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, 120)
-            count, _ = await pipe.execute()
-        except Exception:  # Redis down: serve, and let /readyz say so
-            return None
-        if int(count) > cap:
-            return RateLimitedError(f"more than {cap} requests this minute for {who}; slow down "
-                                    "and retry in the next minute", retryAfterS=60 - int(time.time() % 60))
-        return None
 
 
 def _key_from(headers: Any, params: dict[str, Any] | None = None) -> str | None:

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from cryptolake.api.errors import BadArgumentError, BadCursorError, LimitExceededError
 from cryptolake.api.lakehouse import AsOfSpec, MissingTableError, Reader
+from cryptolake.api.values import Quality, utc
 
 if TYPE_CHECKING:
     from cryptolake.api.context import Context
@@ -71,16 +72,6 @@ def filter_sql(column: str, f: FloatFilter | None) -> tuple[list[str], list[Any]
             conds.append(f"{column} {op} ?")
             params.append(float(value))
     return conds, params
-
-
-@strawberry.type(description="The latest quality gate of the table a value was read from.")
-class Quality:
-    table: str
-    status: str = strawberry.field(description="pass | warn | fail | unchecked")
-    failed_checks: list[str]
-    checked_at: datetime | None
-    snapshot_id: strawberry.ID | None = strawberry.field(
-        description="snapshot the checks ran on")
 
 
 @strawberry.type
@@ -176,12 +167,6 @@ def reader(info: Info, as_of: AsOf | None, primary: str | None = None) -> Reader
 async def quality_of(info: Info, table: str, r: Reader | None) -> Quality:
     ctx: Context = info.context
     return await ctx.loaders.quality(r).load(table)  # type: ignore[no-any-return]
-
-
-def utc(d: datetime | None) -> datetime | None:
-    if d is None:
-        return None
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 __all__ = ["AsOf", "Connection", "Edge", "FloatFilter", "MissingTableError", "Order", "PageInfo",

@@ -11,9 +11,9 @@ from cryptolake.api.auth import ApiKey
 from cryptolake.api.settings import RoleLimits
 
 if TYPE_CHECKING:
-    from cryptolake.api.app import ApiState
     from cryptolake.api.lakehouse import Reader
     from cryptolake.api.loaders import Loaders
+    from cryptolake.api.state import ApiState
 
 
 @dataclass

@@ -67,7 +67,8 @@ class Guard(SchemaExtension):
                     f"ask for {limits.max_cost}: ask for fewer rows (first) or fewer fields",
                     limit="cost", cost=cost, max=limits.max_cost)
         if error is None:
-            error = await app.rate_limit(ctx)
+            who = ctx.key.key_id if ctx.key is not None else f"ip:{ctx.client}"
+            error = await app.rate_limit(who, ctx.limits.rate_per_minute)
         if error is not None:
             _refuse(ec, error)
         yield

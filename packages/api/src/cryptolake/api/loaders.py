@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from cryptolake.api.common import Quality, utc
 from cryptolake.api.lakehouse import MissingTableError, Reader
+from cryptolake.api.values import Quality, utc
 
 if TYPE_CHECKING:
-    from cryptolake.api.app import ApiState
+    from cryptolake.api.state import ApiState
 
 QUALITY_SQL = """
 WITH runs AS (
