@@ -97,6 +97,22 @@ def _has_as_of(f: FieldNode, variables: dict[str, Any]) -> bool:
     return False
 
 
+#: Root fields whose answers also depend on state outside Iceberg (alert acknowledgements live in
+#: PostgreSQL): their cache keys carry a version that each acknowledgement bumps.
+ACK_FIELDS = frozenset({"alerts"})
+ACKS_VERSION_KEY = "cryptolake:api:acks:version"
+
+
+async def bump_acks(redis: Any) -> None:
+    """A new acknowledgement: cached answers that show acknowledgements are stale now."""
+    if redis is None:
+        return
+    try:
+        await redis.incr(ACKS_VERSION_KEY)
+    except Exception:  # Redis down: nothing is cached either
+        pass
+
+
 class ReadCache(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
         ec = self.execution_context
@@ -120,8 +136,14 @@ class ReadCache(SchemaExtension):
             if "*" in tables:
                 tables = None  # type: ignore[assignment]
             snapshots = {k: str(v) for k, v in (await app.lakehouse.current_snapshots(tables)).items()}
+        acks = None
+        if ACK_FIELDS.intersection(names):
+            try:
+                acks = await app.redis.get(ACKS_VERSION_KEY)
+            except Exception:
+                acks = None
         material = json.dumps([print_ast(ec.graphql_document) if ec.graphql_document else ec.query, ec.operation_name, variables, ctx.role,
-                               snapshots], sort_keys=True, default=str)
+                               snapshots, acks], sort_keys=True, default=str)
         key = "cryptolake:api:cache:" + hashlib.sha256(material.encode()).hexdigest()
         started = time.perf_counter()
         try:

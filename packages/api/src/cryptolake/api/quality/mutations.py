@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from cryptolake.api.common import MissingTableError, reader
 from cryptolake.api.errors import NotFoundError
+from cryptolake.api.extensions import bump_acks
 from cryptolake.api.permissions import IsOperator
 from cryptolake.api.repositories import ops as repo
 
@@ -37,4 +38,5 @@ class QualityMutation:
         loop = asyncio.get_running_loop()
         at = await loop.run_in_executor(ctx.app.lakehouse.pool, ctx.app.keys.acknowledge, str(id),
                                         ctx.key.key_id if ctx.key else None, note)
+        await bump_acks(ctx.app.redis)  # cached `alerts` answers predate this acknowledgement
         return AlertAck(alert_id=id, acknowledged_at=at)
