@@ -135,6 +135,10 @@ def test_mutations_queue_runs_on_celery_and_return_the_run_id(api: Api) -> None:
     assert run["runId"].encode() in queued
     assert body["data"]["runMaintenance"]["runId"].encode() in queued
     assert b"cryptolake.ml.retrain_models" in queued and b"BTCUSDT" in queued
+    # the retraining is queued with keyword arguments (the task takes no positional ones) and
+    # the run id the answer names, which cryptolake-ml records in ops.pipeline_runs
+    retrain = body["data"]["retrainModels"]
+    assert len(retrain["runId"]) == 12 and b'"run_id": "' + retrain["runId"].encode() in queued
     broker.flushdb()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import strawberry
@@ -13,16 +14,21 @@ from cryptolake.api.permissions import IsOperator
 from cryptolake.api.pipeline.types import RunTicket
 
 RETRAIN_TASK = "cryptolake.ml.retrain_models"
+#: the pipeline name cryptolake-ml records a retraining under in ops.pipeline_runs
+RETRAIN_PIPELINE = "ml.retrain"
 
 
-def _send(args: dict[str, Any]) -> str:
+def _send(kwargs: dict[str, Any]) -> str:
+    """Queue the retraining with a run id of ours, so the answer names the run to follow."""
     from cryptolake.core.jobs.worker import make_app
 
+    run_id = uuid.uuid4().hex[:12]
     app = make_app()
     try:
-        return str(app.send_task(RETRAIN_TASK, args=[args] if args else []).id)
+        app.send_task(RETRAIN_TASK, kwargs={**kwargs, "run_id": run_id}, task_id=run_id)
     finally:
         app.close()
+    return run_id
 
 
 @strawberry.type
@@ -37,5 +43,6 @@ class ModelsMutation:
         if fast:
             args["fast"] = True
         loop = asyncio.get_running_loop()
-        task = await loop.run_in_executor(info.context.app.lakehouse.pool, _send, args)
-        return RunTicket(run_id=strawberry.ID(task), pipeline="retrain", status="queued", task_id=task)
+        run_id = await loop.run_in_executor(info.context.app.lakehouse.pool, _send, args)
+        return RunTicket(run_id=strawberry.ID(run_id), pipeline=RETRAIN_PIPELINE, status="queued",
+                         task_id=run_id)

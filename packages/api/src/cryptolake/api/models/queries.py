@@ -12,6 +12,7 @@ from strawberry.types import Info
 from cryptolake.api.common import AsOf, Connection, MissingTableError, page_size, reader, utc
 from cryptolake.api.errors import NoModelsError
 from cryptolake.api.lakehouse import Reader
+from cryptolake.api.models.mutations import RETRAIN_PIPELINE
 from cryptolake.api.models.types import DualPrediction, ModelEvaluation, Prediction, RetrainStatus
 from cryptolake.api.quality.queries import _offset, offset_connection, run_node
 from cryptolake.api.repositories import models as repo
@@ -111,7 +112,7 @@ class ModelsQuery:
             if run_id is not None:
                 rows = await ops_repo.runs(r, str(run_id), None, None, 0, 1)
             else:
-                rows = await ops_repo.runs(r, None, "retrain", None, 0, 1)
+                rows = await ops_repo.runs(r, None, RETRAIN_PIPELINE, None, 0, 1)
         except MissingTableError:
             rows = []
         if not rows:
