@@ -204,6 +204,25 @@ def test_model_fields_answer_cleanly_before_any_model_exists(api: Api) -> None:
         assert err["extensions"]["code"] == "NO_MODELS" and "no models trained yet" in err["message"]
 
 
+def test_models_list_the_registry_with_its_lineage(api: Api) -> None:
+    """``models`` answers from ml.models: every model, its state and the snapshots it was trained on."""
+    tables = {t for (t,) in trino("SELECT table_name FROM information_schema.tables WHERE table_schema = 'ml'")}
+    body = api.gql("{ models { modelId name state trainedSnapshots } }")
+    if "models" not in tables:
+        assert body["errors"][0]["extensions"]["code"] == "NO_MODELS"
+        return
+    assert not body.get("errors"), body
+    from _api import snapshot_of
+
+    sid = snapshot_of(body, "ml.models")
+    want = sorted((m, n, st, json.loads(snaps) if snaps else None) for m, n, st, snaps in trino(
+        f"SELECT model_id, name, state, trained_snapshots_json FROM ml.models FOR VERSION AS OF {sid}"))
+    got = sorted((m["modelId"], m["name"], m["state"], m["trainedSnapshots"]) for m in body["data"]["models"])
+    assert got == want and got
+    champions = api.gql('{ models(state: "champion") { state } }')["data"]["models"]
+    assert all(m["state"] == "champion" for m in champions)
+
+
 def test_expected_errors_are_typed_and_say_what_to_fix(api: Api) -> None:
     err = api.gql('{ candles(symbol: "NOPE", interval: "1h") { nodes { open } } }')["errors"][0]
     assert err["extensions"]["code"] == "UNKNOWN_SYMBOL" and "BTCUSDT" in err["message"]

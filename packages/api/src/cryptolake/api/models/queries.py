@@ -13,7 +13,13 @@ from cryptolake.api.common import AsOf, Connection, MissingTableError, page_size
 from cryptolake.api.errors import NoModelsError
 from cryptolake.api.lakehouse import Reader
 from cryptolake.api.models.mutations import RETRAIN_PIPELINE
-from cryptolake.api.models.types import DualPrediction, ModelEvaluation, Prediction, RetrainStatus
+from cryptolake.api.models.types import (
+    DualPrediction,
+    Model,
+    ModelEvaluation,
+    Prediction,
+    RetrainStatus,
+)
 from cryptolake.api.quality.queries import _offset, offset_connection, run_node
 from cryptolake.api.repositories import models as repo
 from cryptolake.api.repositories import ops as ops_repo
@@ -41,6 +47,15 @@ def prediction_node(r: Reader, x: dict[str, Any]) -> Prediction:
         feature_snapshot_id=strawberry.ID(str(x["feature_snapshot_id"])) if x.get("feature_snapshot_id") is not None else None,
         realized_return=x.get("realized_return"), hit=x.get("hit"), brier=x.get("brier"),
         scored_at=utc(x.get("scored_at")))
+
+
+def model_node(x: dict[str, Any]) -> Model:
+    return Model(
+        model_id=strawberry.ID(x["model_id"]), name=x["name"], version=x["version"], state=x["state"],
+        horizon_h=x["horizon_h"], code_version=x.get("code_version"), metrics=_json(x.get("metrics_json")),
+        params=_json(x.get("params_json")), features=_json(x.get("features_json")),
+        trained_snapshots=_json(x.get("trained_snapshots_json")), artifact_uri=x.get("artifact_uri"),
+        trained_at=utc(x.get("trained_at")), promoted_at=utc(x.get("promoted_at")))
 
 
 async def _latest(r: Reader, symbol: str, horizon: int | None) -> dict[str, dict[str, Any]]:
@@ -105,6 +120,19 @@ class ModelsQuery:
             rows = []
         return offset_connection([prediction_node(r, x) for x in rows], n, start)
 
+    @strawberry.field(description="The registered models, newest first, with their state and "
+                      "lineage: the snapshot id of every table each was trained on "
+                      "(`trainedSnapshots`), so any model can be rebuilt exactly.")
+    async def models(self, info: Info, state: str | None = None, name: str | None = None,
+                     as_of: AsOf | None = None) -> list[Model]:
+        r = reader(info, as_of, repo.MODELS)
+        try:
+            rows = await repo.models(r)
+        except MissingTableError:
+            raise NoModelsError(NO_MODELS) from None
+        return [model_node(x) for x in rows
+                if (state is None or x["state"] == state) and (name is None or x["name"] == name)]
+
     @strawberry.field(description="The latest retraining run (or the one named) and its state.")
     async def retrain_status(self, info: Info, run_id: strawberry.ID | None = None) -> RetrainStatus:
         r = reader(info, None, ops_repo.RUNS)
@@ -124,5 +152,5 @@ class ModelsQuery:
 TABLES = {
     "prediction": [repo.PREDICTIONS], "dualPrediction": [repo.PREDICTIONS],
     "modelComparison": [repo.EVALUATIONS], "predictionHistory": [repo.PREDICTIONS, repo.SCORES],
-    "retrainStatus": [ops_repo.RUNS],
+    "retrainStatus": [ops_repo.RUNS], "models": [repo.MODELS],
 }
