@@ -154,8 +154,8 @@ def test_retrain_predict_score_rebuild(
     deadline = time.monotonic() + 60
     while len(messages) < len(predictions) and time.monotonic() < deadline:
         msg = consumer.poll(1.0)
-        if msg is not None and not msg.error():
-            messages.append(json.loads(msg.value()))
+        if msg is not None and not msg.error() and (value := msg.value()) is not None:
+            messages.append(json.loads(value))
     consumer.close()
     assert {m["prediction_id"] for m in messages} == {p["prediction_id"] for p in predictions}
 
