@@ -184,7 +184,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         prev: dict[str, str] = {}
         frontier = [start]
         seen = {start}
-        end = None
+        end: str | None = None
         while frontier and end is None:
             nxt = []
             for v in frontier:
@@ -200,10 +200,10 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
                     break
             frontier = nxt
         path = [start]
-        v = end
-        while v is not None and v != start:
-            path.insert(1, v)
-            v = prev.get(v)
+        node: str | None = end
+        while node is not None and node != start:
+            path.insert(1, node)
+            node = prev.get(node)
         cycles.append([*path, start])
     return cycles
 
