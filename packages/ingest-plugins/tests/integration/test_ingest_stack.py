@@ -277,7 +277,7 @@ def test_bad_input_is_dead_lettered_with_reasons_and_ingestion_goes_on(
     by_origin = {r["origin"]: r["reason"] for r in rejects}
     assert result.rejected == len(rejects) == 5
     assert "'k.o' must be positive" in by_origin["ETHUSDT_1h.csv:4"]
-    assert "expected 7 fields" in by_origin["ETHUSDT_1h.csv:8"]
+    assert "expected 7 comma-separated fields as in the header, got 3" in by_origin["ETHUSDT_1h.csv:8"]
     assert "in the future" in by_origin["ETHUSDT_1h.csv:12"]
     assert by_origin["fear_greed.json"].startswith("unparsable JSON")
     assert by_origin["notes.txt"].startswith("unknown layout")
