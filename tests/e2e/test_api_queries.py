@@ -218,7 +218,7 @@ def test_models_list_the_registry_with_its_lineage(api: Api) -> None:
     want = sorted((m, n, st, json.loads(snaps) if snaps else None) for m, n, st, snaps in trino(
         f"SELECT model_id, name, state, trained_snapshots_json FROM ml.models FOR VERSION AS OF {sid}"))
     got = sorted((m["modelId"], m["name"], m["state"], m["trainedSnapshots"]) for m in body["data"]["models"])
-    assert got == want and got
+    assert got == want
     champions = api.gql('{ models(state: "champion") { state } }')["data"]["models"]
     assert all(m["state"] == "champion" for m in champions)
 
