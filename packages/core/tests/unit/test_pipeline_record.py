@@ -41,7 +41,7 @@ def _settings() -> Settings:
     return Settings()
 
 
-def test_an_undated_run_is_never_finished(runs_table: Any) -> None:
+def test_an_undated_live_run_is_never_finished(runs_table: Any) -> None:
     s = _settings()
     live = PipelineRun("daily", "live", None, None)
     record_run(s, live, "succeeded", datetime.now(UTC))
@@ -56,6 +56,12 @@ def test_an_undated_run_is_never_finished(runs_table: Any) -> None:
     record_run(s, day, "succeeded", datetime.now(UTC))
     done = finished_run(s, PipelineRun("daily", "replay", day.start, day.end))
     assert done is not None and done["run_id"] == day.run_id
+    # the recorded files do not change: an undated replay that succeeded is finished
+    assert finished_run(s, PipelineRun("daily", "replay", None, None)) is None
+    replay = PipelineRun("daily", "replay", None, None)
+    record_run(s, replay, "succeeded", datetime.now(UTC))
+    again = finished_run(s, PipelineRun("daily", "replay", None, None))
+    assert again is not None and again["run_id"] == replay.run_id
 
 
 def test_a_retried_step_leaves_one_row_and_the_latest_state_wins(runs_table: Any) -> None:

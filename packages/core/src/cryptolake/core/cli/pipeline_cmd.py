@@ -99,7 +99,8 @@ def run(
     except CryptoLakeError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    if not force and (done := finished_run(settings, run_)) is not None:
+    # a run over another directory of recorded files is new work whatever the window
+    if not force and data is None and (done := finished_run(settings, run_)) is not None:
         console.print(
             f"[green]nothing to do:[/] run {done['run_id']} already processed this window "
             f"({done['ended_at']:%Y-%m-%d %H:%M} UTC); use --force to run again"

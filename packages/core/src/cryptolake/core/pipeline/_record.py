@@ -145,11 +145,12 @@ def steps_of(settings: Settings, run_id: str) -> list[dict[str, Any]]:
 def finished_run(settings: Settings, run: PipelineRun) -> dict[str, Any] | None:
     """A succeeded run of the same pipeline, source and window, if there is one.
 
-    Only a closed window can be finished: a run with an open bound (no ``--from`` or no
-    ``--to``, e.g. the daily ``pipeline run --source live``) means "up to now", which is new
-    data every time, so it is never skipped.
+    A live run with an open bound (no ``--from`` or no ``--to``, e.g. the daily ``pipeline run
+    --source live``) means "up to now", which is new data every time, so it is never finished.
+    A replay reads fixed recorded files: an undated replay that succeeded is finished (the
+    caller forces a run over another directory, ``--data``).
     """
-    if run.start is None or run.end is None:
+    if (run.start is None or run.end is None) and run.source != "replay":
         return None
     for row in latest_runs(settings, limit=1000):
         if (
