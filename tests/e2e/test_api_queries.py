@@ -214,6 +214,11 @@ def test_models_list_the_registry_with_its_lineage(api: Api) -> None:
     assert not body.get("errors"), body
     from _api import snapshot_of
 
+    if body["extensions"]["snapshots"]["ml.models"] is None:
+        # ml.models exists but holds no snapshot yet (created, never written): nothing to list.
+        assert body["data"]["models"] == []
+        assert trino("SELECT count(*) FROM ml.models")[0][0] == 0
+        return
     sid = snapshot_of(body, "ml.models")
     want = sorted((m, n, st, json.loads(snaps) if snaps else None) for m, n, st, snaps in trino(
         f"SELECT model_id, name, state, trained_snapshots_json FROM ml.models FOR VERSION AS OF {sid}"))
