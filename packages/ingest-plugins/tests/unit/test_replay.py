@@ -65,6 +65,28 @@ def test_replay_order_is_deterministic_and_the_window_filters(host) -> None:
     assert len(day) == 7 * 23 and all(lo <= m[0] < hi for m in day)
 
 
+def test_a_fraction_keeps_the_start_of_every_files_span_and_the_newest_day_splits(host) -> None:
+    _, _, whole = load(host, ReplayConfig())
+    full, _, _ = load(host, ReplayConfig())
+    quarter, _, files = load(host, ReplayConfig(fraction=0.25))
+    assert set(files) == set(whole)  # every file and feed keeps a part, none is left out
+    assert 0 < len(quarter) < len(full) / 2
+    # per file: the records kept are those in the first quarter of that file's own time span
+    by_file: dict[int, list[int]] = {}
+    for t, fi, _, _ in full:
+        by_file.setdefault(fi, []).append(t)
+    for t, fi, _, _ in quarter:
+        first, last = min(by_file[fi]), max(by_file[fi])
+        assert t <= first + 0.25 * (last - first)
+    assert load(host, ReplayConfig(fraction=0.25))[0] == quarter  # deterministic
+    before, _, _ = load(host, ReplayConfig(newest_day="exclude"))
+    day, _, _ = load(host, ReplayConfig(newest_day="only"))
+    assert sorted([*before, *day]) == full  # the two parts make the whole, without overlap
+    assert 0 < len(day) < len(before)
+    for t, fi, _, _ in day:
+        assert t > max(by_file[fi]) - 86_400_000
+
+
 def test_sample_provenance_hashes_match_the_files() -> None:
     prov = json.loads((SAMPLE_DIR / "PROVENANCE.json").read_text())
     assert len(prov["files"]) == 26

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -26,6 +27,19 @@ class ReplayConfig(BronzeTarget):
         default_factory=lambda: ["README*", "PROVENANCE*", "*.md"], description="globs to skip"
     )
     symbols: list[str] | None = Field(None, description="only these Binance symbols / coin ids")
+    fraction: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="keep the records in the first `fraction` of each file's own time span "
+        "(first .. last event time of that file), e.g. 0.25: a deterministic part of any data set "
+        "that keeps every file and feed, for measuring how cost grows",
+    )
+    newest_day: Literal["include", "exclude", "only"] = Field(
+        "include",
+        description="each file's newest day (records within 24 h of its last event, after "
+        "`fraction`): 'exclude' replays all but it, 'only' replays just it (a new day on top)",
+    )
     bronze_flush_s: float = Field(30.0, description="when pacing, commit Bronze rows this often")
     max_pause_s: float = Field(5.0, description="longest single pause when pacing (speed > 0)")
     drain_to_bronze: bool = Field(

@@ -60,6 +60,30 @@ def _selected(root: Path, cfg: ReplayConfig) -> list[Path]:
     return files
 
 
+DAY_MS = 86_400_000
+
+
+def _part_of_span(kept: list[tuple[int, Record]], cfg: ReplayConfig) -> list[tuple[int, Record]]:
+    """The records of one file that ``fraction`` and ``newest_day`` keep.
+
+    The cut is by event time within the file's own span (its first .. last record), never by file
+    names or positions, so every feed keeps the same share of its history whatever the data set.
+    """
+    if not kept or (cfg.fraction >= 1 and cfg.newest_day == "include"):
+        return kept
+    first = min(r.event_ms for _, r in kept)
+    last = max(r.event_ms for _, r in kept)
+    if cfg.fraction < 1:
+        cut = first + int(cfg.fraction * (last - first))
+        kept = [(seq, r) for seq, r in kept if r.event_ms <= cut]
+        last = max(r.event_ms for _, r in kept)
+    if cfg.newest_day == "exclude":
+        kept = [(seq, r) for seq, r in kept if r.event_ms <= last - DAY_MS]
+    elif cfg.newest_day == "only":
+        kept = [(seq, r) for seq, r in kept if r.event_ms > last - DAY_MS]
+    return kept
+
+
 def load(
     host: Any,
     cfg: ReplayConfig,
@@ -118,6 +142,7 @@ def load(
         kept: list[tuple[int, Record]] = [
             (seq, i) for seq, i in enumerate(items) if isinstance(i, Record)
         ]
+        kept = _part_of_span(kept, cfg)
         if wanted is not None:
             kept = [(seq, i) for seq, i in kept if i.key in wanted]
         if window is not None:  # readers that take no window
