@@ -20,6 +20,7 @@ import cryptolake.processing.quality.plugin as quality_plugin
 from cryptolake.core import (
     CheckResult,
     JobContext,
+    JobResult,
     PluginManifest,
     QualityGateFailed,
     QualitySuitePlugin,
@@ -210,3 +211,52 @@ def test_a_third_party_suite_gates_gold(env: tuple[Settings, GoldNamespaces]) ->
         WHERE suite IN ('acme.gold_coins', 'gold.dim_coins')'''))
     assert recorded["acme.gold_coins/max_coins"] == "fail"
     assert recorded["gold.dim_coins/duplicates"] == "pass"
+
+
+def test_a_failed_silver_gate_puts_silver_back_as_published(lakehouse_stack: Any) -> None:
+    """Write-audit-publish for Silver, written in place: a failed ``gate.silver`` leaves the
+    publication as it was and puts every Silver table — snapshot, rows and the jobs' incremental
+    watermark — back where the last publication pinned it, so the next run recomputes it."""
+    from cryptolake.core.pipeline import current_properties, current_snapshots, latest_publication
+    from cryptolake.processing.quality.jobs import GateConfig, LayerGate
+
+    settings: Settings = lakehouse_stack.settings
+    mark = "cryptolake.incremental-watermark"
+    with gold_namespaces(settings) as ns:
+        catalog = load_catalog(settings)
+        fx.load(catalog, ns.silver, fx.sample_rows(last=NEW_DAY - timedelta(days=1)))
+        hourly = catalog.load_table((ns.silver, "ohlcv_1h"))
+        with hourly.transaction() as tx:
+            tx.set_properties({mark: "2022-02-14T23:59:00+00:00"})
+        host = build_plugin_manager(settings, autoload=False, strict=True, plugins=[quality_plugin])
+
+        def gate() -> JobResult:
+            ctx = JobContext(kind="transform", name="gate.silver", settings=settings, host=host,
+                             params={"namespace": ns.silver, "ops_namespace": ns.ops})
+            return run_job(ctx, LayerGate(GateConfig(layer="silver")).run)
+
+        published = gate().details["publication"]
+        snapshots = current_snapshots(settings, ns.silver)
+        counts = {t: sql(settings, f'SELECT count(*) FROM "{ns.silver}"."{t}"')[0][0] for t in snapshots}
+        props = current_properties(settings, ns.silver)
+        assert props["ohlcv_1h"] == {mark: "2022-02-14T23:59:00+00:00"}
+
+        # a job writes a bad day in place and moves its watermark: the gate refuses it ...
+        fx.load(catalog, ns.silver, bad_batch())
+        hourly = catalog.load_table((ns.silver, "ohlcv_1h"))
+        with hourly.transaction() as tx:
+            tx.set_properties({mark: "2022-02-15T23:59:00+00:00"})
+        assert current_snapshots(settings, ns.silver) != snapshots
+        with pytest.raises(QualityGateFailed) as failed:
+            gate()
+        assert "silver.ohlcv_1h:positive_prices" in failed.value.failed_checks
+
+        # ... and Silver is exactly as published: snapshots, rows, watermarks, publication
+        assert current_snapshots(settings, ns.silver) == snapshots
+        assert {t: sql(settings, f'SELECT count(*) FROM "{ns.silver}"."{t}"')[0][0]
+                for t in snapshots} == counts
+        assert current_properties(settings, ns.silver) == props
+        latest = latest_publication(settings, "silver", ns.silver, ops_namespace=ns.ops)
+        assert latest is not None and latest.publication_id == published
+        (negative,), = sql(settings, f'SELECT count(*) FROM "{ns.silver}".ohlcv_1h WHERE close < 0')
+        assert negative == 0

@@ -17,9 +17,12 @@ from cryptolake.core.pipeline._model import PipelineRun, Step, StepOutcome
 from cryptolake.core.pipeline._plan import daily_pipeline, maintenance_pipeline, order_transforms
 from cryptolake.core.pipeline._publish import (
     Publication,
+    Restored,
+    current_properties,
     current_snapshots,
     latest_publication,
     publish_layer,
+    restore_published,
 )
 from cryptolake.core.pipeline._record import (
     finished_run,
@@ -34,8 +37,10 @@ from cryptolake.core.pipeline._run import execute_step, run_in_process
 __all__ = [
     "PipelineRun",
     "Publication",
+    "Restored",
     "Step",
     "StepOutcome",
+    "current_properties",
     "current_snapshots",
     "daily_pipeline",
     "execute_step",
@@ -48,6 +53,7 @@ __all__ = [
     "publish_layer",
     "record_run",
     "record_step",
+    "restore_published",
     "run_in_process",
     "steps_of",
 ]

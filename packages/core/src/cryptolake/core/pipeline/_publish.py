@@ -68,6 +68,93 @@ def current_snapshots(settings: Settings, namespace: str) -> dict[str, int | Non
     return out
 
 
+#: table properties a publication records and a failed gate restores (the incremental
+#: watermarks of the jobs: they must move back with the table's snapshot)
+RESTORED_PROPERTY_PREFIX = "cryptolake."
+
+
+def current_properties(
+    settings: Settings, namespace: str, prefix: str = RESTORED_PROPERTY_PREFIX
+) -> dict[str, dict[str, str]]:
+    """Every Iceberg table of ``namespace`` → its properties whose key starts with ``prefix``."""
+    from cryptolake.core.clients import load_catalog
+
+    catalog = load_catalog(settings)
+    if (namespace,) not in {tuple(ns) for ns in catalog.list_namespaces()}:
+        return {}
+    return {
+        ident[-1]: {k: v for k, v in catalog.load_table(ident).properties.items()
+                    if k.startswith(prefix)}
+        for ident in catalog.list_tables(namespace)
+    }
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What :func:`restore_published` did to one table."""
+
+    table: str
+    action: str  # "rolled back" | "emptied" | "unchanged" | "left (not published)"
+    from_snapshot: int | None
+    to_snapshot: int | None
+
+
+def restore_published(
+    settings: Settings, layer: str, namespace: str, *, ops_namespace: str | None = None,
+) -> list[Restored]:
+    """Put every table of ``namespace`` back at the snapshot its latest publication pins.
+
+    The write-audit-publish rollback of a layer written in place (Silver): after a failed gate,
+    the tables — the audit area — are exactly as published before, and so are the properties the
+    publication recorded (the jobs' incremental watermarks), so the next run recomputes what the
+    failed run wrote, from the layer below. A table pinned with no snapshot (empty when
+    published) is emptied; a table the publication does not know is left as it is; with no
+    publication at all nothing is touched (there is no audited state to go back to).
+    """
+    from cryptolake.core.clients import load_catalog
+
+    pub = latest_publication(settings, layer, namespace, ops_namespace=ops_namespace)
+    if pub is None:
+        return []
+    catalog = load_catalog(settings)
+    saved: dict[str, dict[str, str]] = pub.inputs.get("properties", {})
+    out: list[Restored] = []
+    for ident in catalog.list_tables(namespace):
+        name = ident[-1]
+        table = catalog.load_table(ident)
+        current = table.current_snapshot()
+        now = current.snapshot_id if current else None
+        if name not in pub.tables:
+            out.append(Restored(name, "left (not published)", now, now))
+            continue
+        pinned = pub.tables[name]
+        action = "unchanged"
+        if now != pinned:
+            if pinned is None:
+                from pyiceberg.expressions import AlwaysTrue
+
+                table.delete(AlwaysTrue())
+                action = "emptied"
+            else:
+                table.manage_snapshots().set_current_snapshot(snapshot_id=pinned).commit()
+                action = "rolled back"
+        if name in saved:
+            table = catalog.load_table(ident)
+            props = {k: v for k, v in table.properties.items()
+                     if k.startswith(RESTORED_PROPERTY_PREFIX)}
+            want = saved[name]
+            if props != want:
+                with table.transaction() as tx:
+                    gone = [k for k in props if k not in want]
+                    if gone:
+                        tx.remove_properties(*gone)
+                    if want:
+                        tx.set_properties(want)
+                action = action if action != "unchanged" else "properties restored"
+        out.append(Restored(name, action, now, pinned))
+    return out
+
+
 def _table(settings: Settings, ops_namespace: str | None = None) -> Any:
     from cryptolake.core.clients import load_catalog
 

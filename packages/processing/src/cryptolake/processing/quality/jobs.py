@@ -3,8 +3,11 @@
 The pipeline runs ``gate.silver`` after the Silver transforms. When every check passes, the gate
 **publishes** Silver: one row of ``ops.publications`` pins the current snapshot of every Silver
 table, and Gold (``dbt.gold``) reads Silver at those snapshots. A failed gate publishes nothing,
-so Gold and every other reader of the publication keep seeing the previous Silver state. Gold is
-gated inside ``dbt.gold`` (write-audit-publish), so it needs no separate step.
+so Gold and every other reader of the publication keep seeing the previous Silver state, and it
+puts the Silver tables themselves — written in place, so they are the audit area — back at the
+published snapshots, with the incremental watermarks the publication recorded: the next run
+recomputes what the failed run wrote. Gold is gated inside ``dbt.gold`` (write-audit-publish), so
+it needs no separate step.
 """
 
 from __future__ import annotations
@@ -34,18 +37,36 @@ class LayerGate:
         self.config = config
 
     def run(self, ctx: JobContext) -> JobResult:
-        from cryptolake.core.pipeline import current_snapshots, publish_layer
+        from cryptolake.core import QualityGateFailed
+        from cryptolake.core.pipeline import (
+            current_properties,
+            current_snapshots,
+            publish_layer,
+            restore_published,
+        )
 
         cfg = self.config
         namespace = ctx.params.get("namespace", cfg.namespace) or cfg.layer
         ops_ns = ctx.params.get("ops_namespace", cfg.ops_namespace)
         # the snapshots audited: taken before the checks, so a write landing meanwhile is not
-        # published unaudited
+        # published unaudited; the watermarks with them, so a rollback can restore both
         audited = current_snapshots(ctx.settings, namespace)
-        reports = quality_run(
-            cfg.layer, namespace=namespace, settings=ctx.settings, host=ctx.host,
-            ops_namespace=ops_ns,
-        )
+        properties = current_properties(ctx.settings, namespace)
+        try:
+            reports = quality_run(
+                cfg.layer, namespace=namespace, settings=ctx.settings, host=ctx.host,
+                ops_namespace=ops_ns,
+            )
+        except QualityGateFailed:
+            if cfg.publish:
+                # write-audit-publish for a layer written in place: the failed write is undone,
+                # the tables and their watermarks are back at the last publication
+                for r in restore_published(ctx.settings, cfg.layer, namespace,
+                                           ops_namespace=ops_ns):
+                    if r.action != "unchanged":
+                        log.warning("%s.%s %s: snapshot %s -> %s", namespace, r.table, r.action,
+                                    r.from_snapshot, r.to_snapshot)
+            raise
         checks = sum(len(r.results) for r in reports)
         result = JobResult(
             rows_in=checks,
@@ -53,7 +74,7 @@ class LayerGate:
         )
         if cfg.publish and audited:
             pub = publish_layer(ctx.settings, cfg.layer, namespace, audited, run_id=ctx.run_id,
-                                ops_namespace=ops_ns)
+                                ops_namespace=ops_ns, inputs={"properties": properties})
             result.details["publication"] = pub.publication_id
             result.snapshot_ids = {f"{namespace}.{t}": s for t, s in audited.items()}
             log.info("%s published: %s", cfg.layer, pub.tables)
