@@ -2,6 +2,10 @@
 
     python bench/pipeline.py                 # pipeline in-process and on the workers, warm demo
     python bench/pipeline.py --skip-demo     # only the two pipeline runs
+    python bench/pipeline.py --data ../shared/data            # growth: 1/4, 1/2, all + a new day
+    python bench/pipeline.py --data ../shared/data --json     # the same figures as JSON
+    python bench/pipeline.py --data ../shared/data --fractions 1 --no-incremental
+    python bench/pipeline.py --data ../shared/data --save run.json   # then: --show run.json
 
 Runs, on the running stack (``cryptolake stack up``), each with the machine's peak used memory
 sampled every 0.2 s from /proc/meminfo:
@@ -12,8 +16,13 @@ sampled every 0.2 s from /proc/meminfo:
 3. ``make demo`` warm (everything installed and running, the window already processed).
 
 Prints a table of wall times, per-step times from ``ops.pipeline_runs`` and memory peaks. A cold
-demo (fresh cache: ~800 MB of downloads) and the one-year pipeline are not run here: see the
-closing notes for why.
+demo (fresh cache: ~800 MB of downloads) is not run here.
+
+With ``--data DIR`` it measures instead how the daily pipeline's cost grows with the data (see
+:mod:`_growth`): the daily pipeline's steps over ¼, ½ and all of ``DIR``, each in private
+namespaces and topics, per step rows in / out, seconds and rows/s; then one new day on top of
+the full load, with the ratio new-day / full-load per step; and, beside the replay step of each
+run, a bare confluent-kafka producer sending the same records.
 """
 
 from __future__ import annotations
@@ -90,7 +99,27 @@ def _steps(output: str) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--data", type=Path, help="growth mode over this directory of recorded files")
+    parser.add_argument("--fractions", default="0.25,0.5,1",
+                        help="with --data: the parts of each file's time span to run, ascending")
+    parser.add_argument("--no-incremental", action="store_true",
+                        help="with --data: no new day on top of the full load")
+    parser.add_argument("--json", action="store_true", help="with --data: print JSON only")
+    parser.add_argument("--keep", action="store_true", help="with --data: keep the namespaces")
+    parser.add_argument("--save", type=Path, help="with --data: also write the JSON report here")
+    parser.add_argument("--show", type=Path, help="print a report saved with --save, run nothing")
     args = parser.parse_args()
+    if args.data is not None or args.show is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _growth import growth, show
+
+        if args.show is not None:
+            show(json.loads(args.show.read_text()), as_json=args.json)
+            return
+        growth(args.data, [float(f) for f in args.fractions.split(",")],
+               incremental=not args.no_incremental, as_json=args.json, keep=args.keep,
+               save=args.save)
+        return
     results = []
     base_s, base_mem, base_out = _timed([*CLI, "pipeline", "run", "--source", "replay", "--force"])
     results.append(("pipeline, in-process (baseline)", base_s, base_mem))

@@ -85,6 +85,7 @@ def test_a_fraction_keeps_the_start_of_every_files_span_and_the_newest_day_split
     assert 0 < len(day) < len(before)
     for t, fi, _, _ in day:
         assert t > max(by_file[fi]) - 86_400_000
+        assert max(by_file[fi]) - min(by_file[fi]) > 86_400_000  # a capture is no new day
 
 
 def test_sample_provenance_hashes_match_the_files() -> None:

@@ -38,7 +38,9 @@ class ReplayConfig(BronzeTarget):
     newest_day: Literal["include", "exclude", "only"] = Field(
         "include",
         description="each file's newest day (records within 24 h of its last event, after "
-        "`fraction`): 'exclude' replays all but it, 'only' replays just it (a new day on top)",
+        "`fraction`): 'exclude' replays all but it, 'only' replays just it (a new day on top); "
+        "a file spanning a day or less (a capture, a snapshot) has no older part and stays whole "
+        "with 'exclude'",
     )
     bronze_flush_s: float = Field(30.0, description="when pacing, commit Bronze rows this often")
     max_pause_s: float = Field(5.0, description="longest single pause when pacing (speed > 0)")

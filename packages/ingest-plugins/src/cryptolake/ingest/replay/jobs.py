@@ -77,6 +77,8 @@ def _part_of_span(kept: list[tuple[int, Record]], cfg: ReplayConfig) -> list[tup
         cut = first + int(cfg.fraction * (last - first))
         kept = [(seq, r) for seq, r in kept if r.event_ms <= cut]
         last = max(r.event_ms for _, r in kept)
+    if last - first <= DAY_MS:  # a file of one day or less (a capture, a snapshot) has no
+        return [] if cfg.newest_day == "only" else kept  # older part: it is not a new day
     if cfg.newest_day == "exclude":
         kept = [(seq, r) for seq, r in kept if r.event_ms <= last - DAY_MS]
     elif cfg.newest_day == "only":
