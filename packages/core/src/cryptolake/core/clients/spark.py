@@ -71,6 +71,27 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.hadoop.fs.s3a.connection.ssl.enabled": str(
             s.s3.endpoint.startswith("https")
         ).lower(),
+        **cluster_conf(s),
+    }
+
+
+def cluster_conf(settings: Settings) -> dict[str, str]:
+    """What a job needs on a cluster master (``spark://…``, ``yarn``, ``k8s://…``): bounded
+    executors and cores per application (two applications — the stream and a batch job — share
+    the cluster), the driver's Python on the executors. Nothing in ``local`` mode."""
+    import sys
+
+    sp = settings.spark
+    if sp.master.startswith("local"):
+        return {}
+    return {
+        "spark.executor.memory": sp.executor_memory,
+        "spark.executor.cores": "1",
+        "spark.cores.max": str(sp.cores_max),
+        "spark.pyspark.python": sys.executable,
+        # a lost executor (its worker stopped) is replaced and its tasks rerun elsewhere
+        "spark.task.maxFailures": "8",
+        "spark.stage.maxConsecutiveAttempts": "8",
     }
 
 
@@ -85,7 +106,8 @@ def checkpoint_location(name: str, settings: Settings | None = None) -> str:
 def spark_session(
     app_name: str, settings: Settings | None = None, extra_conf: Mapping[str, str] | None = None
 ) -> Any:
-    """Build (or reuse) a ``local[2]`` SparkSession on the shared catalog, bounded driver memory."""
+    """Build (or reuse) a SparkSession on the shared catalog, bounded driver memory: ``local[2]``
+    in this process by default, or a client of the cluster ``spark.master`` names."""
     import os
 
     from pyspark.sql import SparkSession

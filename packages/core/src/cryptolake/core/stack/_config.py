@@ -111,34 +111,58 @@ def s3proxy_properties(settings: Settings, data_dir: Path) -> str:
     )
 
 
-def kafka_server_properties(settings: Settings, data_dir: Path) -> str:
+def kafka_controller_port(settings: Settings, index: int = 0) -> int:
+    """KRaft controller port of local broker ``index`` (the setting + 100 × index)."""
+    return settings.kafka.controller_port + 100 * index
+
+
+def kafka_server_properties(settings: Settings, data_dir: Path, index: int = 0) -> str:
+    """``server.properties`` of local broker ``index`` (node id ``index + 1``).
+
+    The local stack runs one combined broker + controller per entry of ``bootstrap_servers``:
+    with one entry, exactly the single-node layout; with several, one KRaft quorum of them all,
+    internal topics replicated on up to three brokers and ``min.insync.replicas`` from the
+    settings, as on a real cluster."""
     k = settings.kafka
-    host, port, cport = kafka_host(settings), kafka_port(settings), k.controller_port
-    return properties(
-        {
-            "process.roles": "broker,controller",
-            "node.id": 1,
-            "controller.quorum.voters": f"1@{host}:{cport}",
-            "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
-            "advertised.listeners": f"PLAINTEXT://{host}:{port}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            "log.dirs": str(data_dir),
-            "num.partitions": 1,
-            "offsets.topic.replication.factor": 1,
-            "transaction.state.log.replication.factor": 1,
-            "transaction.state.log.min.isr": 1,
-            "share.coordinator.state.topic.replication.factor": 1,
-            "share.coordinator.state.topic.min.isr": 1,
-            "group.initial.rebalance.delay.ms": 0,
-            "auto.create.topics.enable": "false",
-            "log.retention.hours": 168,
-            "num.network.threads": 2,
-            "num.io.threads": 2,
-            "background.threads": 2,
-        }
+    brokers = k.broker_addresses
+    host, port = brokers[index]
+    cport = kafka_controller_port(settings, index)
+    voters = ",".join(
+        f"{i + 1}@{h}:{kafka_controller_port(settings, i)}" for i, (h, _) in enumerate(brokers)
     )
+    internal_rf = min(3, len(brokers))
+    internal_isr = min(k.min_insync_replicas, internal_rf)
+    values: dict[str, object] = {
+        "process.roles": "broker,controller",
+        "node.id": index + 1,
+        "controller.quorum.voters": voters,
+        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{host}:{cport}",
+        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
+        "controller.listener.names": "CONTROLLER",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs": str(data_dir),
+        "num.partitions": 1,
+        "offsets.topic.replication.factor": internal_rf,
+        "transaction.state.log.replication.factor": internal_rf,
+        "transaction.state.log.min.isr": internal_isr,
+        "share.coordinator.state.topic.replication.factor": internal_rf,
+        "share.coordinator.state.topic.min.isr": internal_isr,
+        "group.initial.rebalance.delay.ms": 0,
+        "auto.create.topics.enable": "false",
+        "log.retention.hours": 168,
+        "num.network.threads": 2,
+        "num.io.threads": 2,
+        "background.threads": 2,
+    }
+    if len(brokers) > 1:
+        values |= {
+            "default.replication.factor": min(k.replication_factor, len(brokers)),
+            "min.insync.replicas": min(k.min_insync_replicas, len(brokers)),
+            "num.replica.fetchers": 1,
+            "unclean.leader.election.enable": "false",
+        }
+    return properties(values)
 
 
 KAFKA_LOG4J2 = """\
@@ -182,8 +206,18 @@ def trino_memory(heap: str) -> dict[str, str]:
     }
 
 
-def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) -> dict[str, str]:
-    """The files of Trino's ``etc/`` (relative name -> content)."""
+def trino_worker_port(settings: Settings, index: int) -> int:
+    """HTTP port of local Trino worker ``index`` (the coordinator's port + 1 + index)."""
+    return settings.trino.port + 1 + index
+
+
+def trino_files(
+    settings: Settings, etc: Path, data_dir: Path, install: Path, worker: int | None = None
+) -> dict[str, str]:
+    """The files of Trino's ``etc/`` (relative name -> content): the coordinator's, or with
+    ``worker`` set, those of local worker node ``worker`` (announcing itself to the coordinator).
+
+    With ``trino.workers`` > 0 the coordinator schedules no work on itself, as on a cluster."""
     t, pg, s3 = settings.trino, settings.postgres, settings.s3
     if not _loopback(t.bind_host) and not t.expose_without_auth:
         from cryptolake.core.errors import ConfigError
@@ -193,16 +227,24 @@ def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) ->
             "authentication here, beyond this machine; keep 127.0.0.1, or set "
             "CRYPTOLAKE_TRINO__EXPOSE_WITHOUT_AUTH=true behind a firewall (see docs/deploy.md)"
         )
-    config = {
-        "coordinator": "true",
-        "node-scheduler.include-coordinator": "true",
-        "http-server.http.port": t.port,
+    config: dict[str, object]
+    if worker is None:
+        config = {
+            "coordinator": "true",
+            "node-scheduler.include-coordinator": "false" if t.workers else "true",
+            "http-server.http.port": t.port,
+        }
+        heap, node_id = t.heap, "cryptolake-1"
+    else:
+        config = {"coordinator": "false", "http-server.http.port": trino_worker_port(settings, worker)}
+        heap, node_id = t.worker_heap, f"cryptolake-worker-{worker + 1}"
+    config |= {
         "discovery.uri": f"http://{t.host}:{t.port}",
         "catalog.config-dir": str(etc / "catalog"),
         "plugin.dir": str(install / "plugin"),
         "task.concurrency": 2,
-        "query.min-expire-age": "5m",
-        **trino_memory(t.heap),
+        **({"query.min-expire-age": "5m"} if worker is None else {}),
+        **trino_memory(heap),
     }
     lakehouse = {
         "connector.name": "iceberg",
@@ -222,7 +264,7 @@ def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) ->
     }
     jvm = [
         "-server",
-        f"-Xmx{t.heap}",
+        f"-Xmx{heap}",
         "-XX:+UseG1GC",
         "-XX:G1HeapRegionSize=32M",
         "-XX:+ExplicitGCInvokesConcurrent",
@@ -241,7 +283,7 @@ def trino_files(settings: Settings, etc: Path, data_dir: Path, install: Path) ->
         "node.properties": properties(
             {
                 "node.environment": "cryptolake",
-                "node.id": "cryptolake-1",
+                "node.id": node_id,
                 "node.data-dir": str(data_dir),
                 "node.bind-ip": t.bind_host,
                 "node.internal-address": t.host,

@@ -18,7 +18,14 @@ from cryptolake.core.errors import ServiceError
 from cryptolake.core.settings import Settings, get_settings
 from cryptolake.core.stack import _maven, bootstrap
 from cryptolake.core.stack._layout import Layout
-from cryptolake.core.stack.services import SERVICE_NAMES, Service, make_services, preload_clients
+from cryptolake.core.stack.services import (
+    INFRA_SERVICES,
+    SERVICE_NAMES,
+    Service,
+    cluster_companions,
+    make_services,
+    preload_clients,
+)
 
 #: (service, message) — progress for the CLI; the service is "stack" for whole-stack steps.
 Reporter = Callable[[str, str], None]
@@ -63,14 +70,30 @@ class Stack:
         self.settings = settings or get_settings()
         self.layout = Layout(self.settings.home)
         self.services: dict[str, Service] = make_services(self.settings, self.layout)
+        #: every service of this configuration, in start order (SERVICE_NAMES on one node)
+        self.names: tuple[str, ...] = tuple(self.services)
+        self._companions = cluster_companions(self.services)
 
     # ------------------------------------------------------------------------------- selection
+    def infra(self) -> tuple[str, ...]:
+        """The lakehouse's own services (what the test fixtures start): INFRA_SERVICES, plus on
+        a local cluster the other brokers, the Trino workers and the Spark standalone cluster."""
+        extra = tuple(n for n in self.names if n not in SERVICE_NAMES)
+        return (*INFRA_SERVICES, *extra)
+
+    def depends_on(self, name: str) -> tuple[str, ...]:
+        """Services whose bootstrap ``name`` waits for."""
+        deps = DEPENDS_ON.get(name, ())
+        if name == "worker" and "spark-master" in self.services:
+            deps = (*deps, "spark-master")
+        return deps
+
     def resolve(self, names: Iterable[str] | None) -> list[str]:
-        chosen = list(names or SERVICE_NAMES)
+        chosen = list(names or self.names)
         unknown = [n for n in chosen if n not in self.services]
         if unknown:
             raise ServiceError(
-                unknown[0], "no such service", f"choose from {', '.join(SERVICE_NAMES)}"
+                unknown[0], "no such service", f"choose from {', '.join(self.names)}"
             )
         closed: set[str] = set()
         todo = list(chosen)
@@ -78,8 +101,9 @@ class Stack:
             n = todo.pop()
             if n not in closed:
                 closed.add(n)
-                todo.extend(DEPENDS_ON.get(n, ()))
-        return [n for n in SERVICE_NAMES if n in closed]
+                todo.extend(self.depends_on(n))
+                todo.extend(self._companions.get(n, ()))
+        return [n for n in self.names if n in closed]
 
     # ----------------------------------------------------------------------------------- setup
     def setup(self, report: Reporter = _quiet) -> dict[str, bool]:
@@ -180,6 +204,8 @@ class Stack:
     def _up(self, names: Iterable[str] | None, report: Reporter, bootstrap_steps: bool) -> UpResult:
         chosen = self.resolve(names)
         result = UpResult()
+        # remembered for `stack status | down | logs` run without --profile on this home
+        (self.layout.home / "run" / "profile").write_text(self.settings.stack.profile + "\n")
         procs: dict[str, Any] = {}
         # 1. find what already runs; check and start the rest (Trino first: it is the slowest)
         to_start = []
@@ -211,7 +237,7 @@ class Stack:
                         f"stop that process or choose another port "
                         f"({self._port_setting(name, port)})",
                     )
-        for name in sorted(to_start, key=lambda n: n != "trino"):
+        for name in sorted(to_start, key=lambda n: not n.startswith("trino")):
             svc = self.services[name]
             report(name, "preparing")
             svc.prepare()
@@ -239,7 +265,7 @@ class Stack:
                 self._wait_healthy(name, procs.get(name), report)
                 healthy[name].set()
                 if bootstrap_steps:
-                    for dep in DEPENDS_ON.get(name, ()):
+                    for dep in self.depends_on(name):
                         boot_done[dep].wait()
                     out = self._bootstrap(name, report)
                     if out is not None:
@@ -267,6 +293,12 @@ class Stack:
         return result
 
     def _port_setting(self, name: str, port: int) -> str:
+        if name.startswith("kafka-"):
+            return "CRYPTOLAKE_KAFKA__BOOTSTRAP_SERVERS, CRYPTOLAKE_KAFKA__CONTROLLER_PORT"
+        if name.startswith("trino-worker-"):
+            return "CRYPTOLAKE_TRINO__PORT (workers use the next ports)"
+        if name.startswith("spark-"):
+            return "CRYPTOLAKE_SPARK__MASTER_PORT (the workers use the next ports)"
         return {
             "postgres": "CRYPTOLAKE_POSTGRES__PORT",
             "redis": "CRYPTOLAKE_REDIS__PORT",
@@ -378,7 +410,7 @@ class Stack:
 
     # ---------------------------------------------------------------------------------- status
     def status(self, names: Iterable[str] | None = None) -> list[ServiceStatus]:
-        chosen = list(names or SERVICE_NAMES)
+        chosen = list(names or self.names)
 
         def one(name: str) -> ServiceStatus:
             svc = self.services[name]
@@ -424,10 +456,10 @@ class Stack:
     # ------------------------------------------------------------------------------------ down
     def down(self, names: Iterable[str] | None = None, report: Reporter = _quiet) -> list[str]:
         """Stop the chosen services that this stack started (reverse start order)."""
-        chosen = list(names or SERVICE_NAMES)
+        chosen = list(names or self.names)
         stopped = []
         with self._locked(report):
-            for name in reversed(SERVICE_NAMES):
+            for name in reversed(self.names):
                 if name not in chosen:
                     continue
                 sig = self.services[name].stop_signal
@@ -438,7 +470,7 @@ class Stack:
 
     def log_path(self, name: str) -> Path:
         if name not in self.services:
-            raise ServiceError(name, "no such service", f"choose from {', '.join(SERVICE_NAMES)}")
+            raise ServiceError(name, "no such service", f"choose from {', '.join(self.names)}")
         return self.layout.log(name)
 
 

@@ -26,15 +26,42 @@ out = Console()
 Services = Annotated[
     list[str] | None,
     typer.Argument(
-        help="services (postgres, redis, s3, kafka, trino); default: all", show_default=False
+        help="services (postgres, redis, s3, kafka, trino, …; on a cluster also kafka-2, "
+        "trino-worker-1, spark-master, spark-worker-1, …); default: all",
+        show_default=False,
     ),
 ]
 
 
-def _stack():  # type: ignore[no-untyped-def]
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="single (one node per engine) or cluster (Spark master + 2 workers, Trino "
+        "coordinator + worker, 3 Kafka brokers); default: CRYPTOLAKE_STACK__PROFILE or single",
+        show_default=False,
+    ),
+]
+
+
+def _stack(profile: str | None = None):  # type: ignore[no-untyped-def]
+    import os
+
+    from cryptolake.core.settings import get_settings
     from cryptolake.core.stack._stack import Stack
 
-    return Stack()
+    if profile is None and "CRYPTOLAKE_STACK__PROFILE" not in os.environ:
+        # the profile the last `up` on this home ran with (status/down/logs find its services)
+        last = get_settings().home / "run" / "profile"
+        profile = last.read_text().strip() if last.exists() else None
+    if profile is not None:
+        if profile not in ("single", "cluster"):
+            console.print(f"[bold red]error[/] --profile {profile}: choose single or cluster")
+            raise typer.Exit(2)
+        # the environment, so that the processes the stack starts see the same profile
+        os.environ["CRYPTOLAKE_STACK__PROFILE"] = profile
+        get_settings.cache_clear()
+    return Stack(get_settings())
 
 
 def _fail(exc: ServiceError) -> None:
@@ -65,9 +92,9 @@ class _Progress:
 
 
 @app.command()
-def setup() -> None:
+def setup(profile: Profile = None) -> None:
     """Install every service and the Spark jars into $CRYPTOLAKE_HOME (idempotent)."""
-    stack = _stack()
+    stack = _stack(profile)
     try:
         with _Progress("installing") as progress:
             t0 = time.monotonic()
@@ -81,9 +108,9 @@ def setup() -> None:
 
 
 @app.command()
-def up(services: Services = None) -> None:
+def up(services: Services = None, profile: Profile = None) -> None:
     """Start the services (all by default), wait until healthy, bootstrap catalog/bucket/topics."""
-    stack = _stack()
+    stack = _stack(profile)
     try:
         with _Progress("starting") as progress:
             result = stack.up(services, progress)
@@ -97,11 +124,12 @@ def up(services: Services = None) -> None:
 def status(
     services: Services = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    profile: Profile = None,
 ) -> None:
     """Per service: pid, ports, health (a real probe), version, data dir, resident memory."""
     from cryptolake.core.stack._stack import status_dicts
 
-    stack = _stack()
+    stack = _stack(profile)
     try:
         statuses = stack.status(services)
     except ServiceError as exc:
@@ -150,9 +178,9 @@ def status(
 
 
 @app.command()
-def down(services: Services = None) -> None:
+def down(services: Services = None, profile: Profile = None) -> None:
     """Stop the processes this stack started (by pid file), gracefully then forcibly."""
-    stack = _stack()
+    stack = _stack(profile)
     try:
         with _Progress("stopping") as progress:
             stopped = stack.down(services, progress)
@@ -166,9 +194,10 @@ def logs(
     service: Annotated[str, typer.Argument(help="postgres, redis, s3, kafka or trino")],
     follow: Annotated[bool, typer.Option("-f", "--follow", help="keep printing new lines")] = False,
     lines: Annotated[int, typer.Option("-n", "--lines", help="lines to show")] = 50,
+    profile: Profile = None,
 ) -> None:
     """Print a service's log (its supervised stdout and stderr)."""
-    stack = _stack()
+    stack = _stack(profile)
     try:
         path = stack.log_path(service)
     except ServiceError as exc:

@@ -361,15 +361,28 @@ class S3Proxy(JavaService):
 
 # --------------------------------------------------------------------------------------- kafka
 class Kafka(JavaService):
+    """Local broker ``index`` (combined broker + KRaft controller), one per bootstrap server:
+    ``kafka`` is the first, ``kafka-2``, ``kafka-3`` … the others of a local cluster."""
+
     name = "kafka"
     start_timeout = 90.0
     java_setting = "CRYPTOLAKE_KAFKA__JAVA_HOME"
+
+    def __init__(self, settings: Settings, layout: Layout, index: int = 0) -> None:
+        super().__init__(settings, layout)
+        self.index = index
+        if index:
+            self.name = f"kafka-{index + 1}"
+            self.start_timeout = 120.0
 
     def _java_home_setting(self) -> Path | None:
         return self.settings.kafka.java_home
 
     def ports(self) -> list[int]:
-        return [_config.kafka_port(self.settings), self.settings.kafka.controller_port]
+        if self.index == 0:
+            return [_config.kafka_port(self.settings), self.settings.kafka.controller_port]
+        port = self.settings.kafka.broker_addresses[self.index][1]
+        return [port, _config.kafka_controller_port(self.settings, self.index)]
 
     def version(self) -> str:
         return f"Kafka {self.settings.kafka.version}"
@@ -415,22 +428,13 @@ class Kafka(JavaService):
         etc = self.layout.etc(self.name)
         etc.mkdir(parents=True, exist_ok=True)
         (etc / "server.properties").write_text(
-            _config.kafka_server_properties(self.settings, self.data_dir)
+            _config.kafka_server_properties(self.settings, self.data_dir, self.index)
         )
         (etc / "log4j2.properties").write_text(_config.KAFKA_LOG4J2)
         if (self.data_dir / "meta.properties").exists():
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cluster_id = (
-            subprocess.run(
-                self._java_cmd("kafka.tools.StorageTool", "random-uuid"),
-                capture_output=True,
-                text=True,
-                env=self._env(),
-            )
-            .stdout.strip()
-            .splitlines()
-        )
+        cluster_id = self._cluster_id()
         proc = subprocess.run(
             self._java_cmd(
                 "kafka.tools.StorageTool",
@@ -453,6 +457,27 @@ class Kafka(JavaService):
                 f"remove {self.data_dir} and retry `cryptolake stack up`",
             )
 
+    def _cluster_id(self) -> list[str]:
+        """A fresh cluster id for one broker; the brokers of a local cluster share one, kept in
+        ``data/kafka-cluster.id`` (formatting each with its own would split the cluster)."""
+        shared = self.layout.home / "data" / "kafka-cluster.id"
+        several = len(self.settings.kafka.broker_addresses) > 1
+        if several and shared.exists():
+            return [shared.read_text().strip()]
+        made = (
+            subprocess.run(
+                self._java_cmd("kafka.tools.StorageTool", "random-uuid"),
+                capture_output=True,
+                text=True,
+                env=self._env(),
+            )
+            .stdout.strip()
+            .splitlines()
+        )
+        if several and made:
+            shared.write_text(made[-1] + "\n")
+        return made
+
     def launch(self) -> Launch:
         cmd = self._java_cmd(
             "kafka.Kafka",
@@ -462,7 +487,21 @@ class Kafka(JavaService):
         return Launch(cmd, self.data_dir, self._env())
 
     def probe(self, timeout: float = 5.0) -> None:
-        kafka_client.round_trip(self.settings, timeout=timeout)
+        if self.index == 0:
+            # through every bootstrap server: on a cluster it passes once enough brokers have
+            # joined for the health topic's replication factor
+            kafka_client.round_trip(self.settings, timeout=timeout)
+            return
+        from confluent_kafka.admin import AdminClient
+
+        host, port = self.settings.kafka.broker_addresses[self.index]
+        only = {**kafka_client.admin_config(self.settings), "bootstrap.servers": f"{host}:{port}"}
+        meta = AdminClient(only).list_topics(timeout=timeout)
+        node = self.index + 1
+        if node not in meta.brokers:
+            raise RuntimeError(f"broker {node} is not registered with the cluster yet")
+        if meta.controller_id < 0:
+            raise RuntimeError("the KRaft quorum has no active controller yet")
 
 
 # --------------------------------------------------------------------------------------- trino
@@ -566,11 +605,16 @@ class Trino(JavaService):
         if not (self.install_dir / ".complete").exists():
             raise self._not_installed(f"Trino {self.settings.trino.version}")
 
+    #: index of the local worker node this service runs (None: the coordinator)
+    worker: int | None = None
+
     def prepare(self) -> None:
         etc = self.layout.etc(self.name)
         (etc / "catalog").mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        files = _config.trino_files(self.settings, etc, self.data_dir, self.install_dir)
+        files = _config.trino_files(
+            self.settings, etc, self.data_dir, self.install_dir, worker=self.worker
+        )
         wanted = {etc / name for name in files}
         for old in (etc / "catalog").glob("*.properties"):
             if old not in wanted:
@@ -623,6 +667,190 @@ class Trino(JavaService):
             assert cur.fetchall() == [[25]]
         finally:
             conn.close()
+
+
+class TrinoWorker(Trino):
+    """A separate Trino worker node (``coordinator=false``) that announces itself to the
+    coordinator's discovery service; it runs the same installation and catalogs."""
+
+    def __init__(self, settings: Settings, layout: Layout, index: int = 0) -> None:
+        super().__init__(settings, layout)
+        self.worker = index
+        self.name = f"trino-worker-{index + 1}"
+
+    def ports(self) -> list[int]:
+        assert self.worker is not None
+        return [_config.trino_worker_port(self.settings, self.worker)]
+
+    def version(self) -> str:
+        return f"Trino {self.settings.trino.version} (worker)"
+
+    def install(self, report: Report) -> bool:
+        return False  # the coordinator's installation
+
+    def probe(self, timeout: float = 5.0) -> None:
+        import json
+        import urllib.request
+
+        t = self.settings.trino
+        port = self.ports()[0]
+        with urllib.request.urlopen(f"http://{t.host}:{port}/v1/info", timeout=timeout) as r:
+            info = json.load(r)
+        if info.get("starting", True):
+            raise RuntimeError("the Trino worker is still starting")
+        node_id = f"cryptolake-worker-{(self.worker or 0) + 1}"
+        conn = trino_client.connect(self.settings, request_timeout=timeout)
+        try:
+            cur = conn.cursor()
+            cur.execute(
+                "SELECT state FROM system.runtime.nodes WHERE coordinator = false "
+                f"AND node_id = '{node_id}'"
+            )
+            rows = cur.fetchall()
+        finally:
+            conn.close()
+        if rows != [["active"]]:
+            raise RuntimeError(f"the coordinator does not list {node_id} as active: {rows}")
+
+
+# ------------------------------------------------------------------------ spark standalone
+class SparkDaemon(JavaService):
+    """A Spark standalone daemon run from the jars pyspark ships (no separate download)."""
+
+    java_min = 17
+    java_setting = "CRYPTOLAKE_SPARK__JAVA_HOME"
+    start_timeout = 120.0
+    main = ""
+
+    def _java_home_setting(self) -> Path | None:
+        return self.settings.spark.java_home
+
+    @staticmethod
+    def spark_home() -> Path | None:
+        import importlib.util
+
+        spec = importlib.util.find_spec("pyspark")
+        if spec is None or spec.origin is None:
+            return None
+        home = Path(spec.origin).parent
+        return home if (home / "jars").is_dir() else None
+
+    @property
+    def host(self) -> str:
+        return self.settings.spark.driver_host
+
+    @property
+    def master_web_port(self) -> int:
+        return self.settings.spark.master_port + 3
+
+    def version(self) -> str:
+        try:
+            from pyspark import __version__
+        except ImportError:
+            return "not installed"
+        return f"Spark {__version__} standalone {self.name.split('-')[1]}"
+
+    def install(self, report: Report) -> bool:
+        self.java()
+        return False  # pyspark, part of the Python environment (scripts/bootstrap.sh)
+
+    def check_installed(self) -> None:
+        if self.spark_home() is None:
+            raise self._not_installed("pyspark (Spark's jars)")
+
+    def prepare(self) -> None:
+        (self.data_dir / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def _launch(self, *args: str) -> Launch:
+        home = self.spark_home()
+        assert home is not None
+        java = self.java()
+        env = self._env()
+        env.update(
+            {
+                "SPARK_HOME": str(home),
+                "JAVA_HOME": str(java.home),
+                "SPARK_LOCAL_IP": self.host,
+                "SPARK_LOCAL_DIRS": str(self.data_dir / "tmp"),
+                "PYSPARK_PYTHON": sys.executable,
+            }
+        )
+        cmd = [
+            str(java.java),
+            f"-Xmx{self.settings.spark.daemon_heap}",
+            "-XX:+UseSerialGC",
+            "-cp",
+            f"{home}/jars/*",
+            self.main,
+            *args,
+        ]
+        return Launch(cmd, self.data_dir, env)
+
+    def master_state(self, timeout: float) -> dict[str, object]:
+        import json
+        import urllib.request
+
+        url = f"http://{self.host}:{self.master_web_port}/json/"
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            state: dict[str, object] = json.load(r)
+        return state
+
+
+class SparkMaster(SparkDaemon):
+    name = "spark-master"
+    main = "org.apache.spark.deploy.master.Master"
+
+    def ports(self) -> list[int]:
+        return [self.settings.spark.master_port, self.master_web_port]
+
+    def launch(self) -> Launch:
+        return self._launch(
+            "--host", self.host,
+            "--port", str(self.settings.spark.master_port),
+            "--webui-port", str(self.master_web_port),
+        )
+
+    def probe(self, timeout: float = 5.0) -> None:
+        state = self.master_state(timeout)
+        if state.get("status") != "ALIVE":
+            raise RuntimeError(f"the Spark master is {state.get('status')}")
+
+
+class SparkWorker(SparkDaemon):
+    """Standalone worker ``index``: offers ``spark.worker_cores`` and ``spark.worker_memory`` to
+    the master; the executors it launches are its children (its RSS counts them)."""
+
+    main = "org.apache.spark.deploy.worker.Worker"
+
+    def __init__(self, settings: Settings, layout: Layout, index: int = 0) -> None:
+        super().__init__(settings, layout)
+        self.index = index
+        self.name = f"spark-worker-{index + 1}"
+
+    def ports(self) -> list[int]:
+        base = self.settings.spark.master_port + 10 + 2 * self.index
+        return [base, base + 1]
+
+    def launch(self) -> Launch:
+        sp = self.settings.spark
+        rpc, web = self.ports()
+        return self._launch(
+            "--host", self.host,
+            "--port", str(rpc),
+            "--webui-port", str(web),
+            "--cores", str(sp.worker_cores),
+            "--memory", sp.worker_memory,
+            "--work-dir", str(self.data_dir / "work"),
+            f"spark://{self.host}:{sp.master_port}",
+        )
+
+    def probe(self, timeout: float = 5.0) -> None:
+        rpc = self.ports()[0]
+        workers = self.master_state(timeout).get("workers") or []
+        assert isinstance(workers, list)
+        mine = [w for w in workers if w.get("port") == rpc and w.get("state") == "ALIVE"]
+        if not mine:
+            raise RuntimeError(f"the master lists no live worker on port {rpc}")
 
 
 def _pip_install_commands(target: Path, package: str) -> list[list[str]]:
@@ -891,4 +1119,38 @@ def preload_clients() -> None:
 
 
 def make_services(settings: Settings, layout: Layout) -> dict[str, Service]:
-    return {name: cls(settings, layout) for name, cls in SERVICE_CLASSES.items()}
+    """The services of this configuration, in start order: the default single-node set, plus
+    on a local cluster the other Kafka brokers, the Trino workers and a Spark standalone master
+    with its workers (``CRYPTOLAKE_STACK__PROFILE=cluster`` or the per-engine settings)."""
+    out: dict[str, Service] = {}
+    for name, cls in SERVICE_CLASSES.items():
+        out[name] = cls(settings, layout)
+        if name == "kafka":
+            for i in range(1, len(settings.kafka.broker_addresses)):
+                broker = Kafka(settings, layout, i)
+                out[broker.name] = broker
+        if name == "trino":
+            for i in range(settings.trino.workers):
+                tw = TrinoWorker(settings, layout, i)
+                out[tw.name] = tw
+            if settings.spark.workers:
+                out["spark-master"] = SparkMaster(settings, layout)
+                for i in range(settings.spark.workers):
+                    sw = SparkWorker(settings, layout, i)
+                    out[sw.name] = sw
+    return out
+
+
+def cluster_companions(services: dict[str, Service]) -> dict[str, tuple[str, ...]]:
+    """Services started together with a service on a local cluster (``up kafka`` starts every
+    broker, ``up trino`` its workers too): they need each other, but none waits for another's
+    bootstrap."""
+    names = list(services)
+    return {
+        "kafka": tuple(n for n in names if n.startswith("kafka-")),
+        "trino": tuple(n for n in names if n.startswith("trino-worker-")),
+        "spark-master": tuple(n for n in names if n.startswith("spark-worker-")),
+        **{n: ("spark-master",) for n in names if n.startswith("spark-worker-")},
+        **{n: ("kafka",) for n in names if n.startswith("kafka-")},
+        **{n: ("trino",) for n in names if n.startswith("trino-worker-")},
+    }

@@ -44,12 +44,14 @@ def _suffix() -> str:
 @pytest.fixture(scope="session")
 def lakehouse_stack(request: pytest.FixtureRequest) -> Iterator[object]:
     """The running stack (:class:`cryptolake.core.stack.Stack`), all services healthy."""
-    from cryptolake.core.stack import INFRA_SERVICES, Stack
+    from cryptolake.core.stack import Stack
 
     stack = Stack(get_settings())
     if not stack.installed():
         stack.setup()  # a fresh machine: the first run downloads, later runs reuse the cache
-    result = stack.up(INFRA_SERVICES)  # not the Celery worker and beat: tests start their own
+    # not the Celery worker and beat: tests start their own (on a local cluster, the other
+    # brokers, the Trino workers and the Spark standalone cluster too)
+    result = stack.up(stack.infra())
     yield stack
     if result.started and not request.config.getoption("--keep-stack", default=False):
         stack.down(result.started)
