@@ -111,6 +111,13 @@ def s3proxy_properties(settings: Settings, data_dir: Path) -> str:
     )
 
 
+def local_brokers(settings: Settings) -> list[tuple[str, int]]:
+    """(host, port) of each broker the local stack runs: on the cluster profile one per
+    bootstrap server; otherwise the first one only (the others may be anybody's)."""
+    brokers = settings.kafka.broker_addresses
+    return brokers if settings.stack.profile == "cluster" else brokers[:1]
+
+
 def kafka_controller_port(settings: Settings, index: int = 0) -> int:
     """KRaft controller port of local broker ``index`` (the setting + 100 × index)."""
     return settings.kafka.controller_port + 100 * index
@@ -119,12 +126,12 @@ def kafka_controller_port(settings: Settings, index: int = 0) -> int:
 def kafka_server_properties(settings: Settings, data_dir: Path, index: int = 0) -> str:
     """``server.properties`` of local broker ``index`` (node id ``index + 1``).
 
-    The local stack runs one combined broker + controller per entry of ``bootstrap_servers``:
-    with one entry, exactly the single-node layout; with several, one KRaft quorum of them all,
+    The local stack runs one combined broker + controller per :func:`local_brokers` entry:
+    with one, exactly the single-node layout; with several, one KRaft quorum of them all,
     internal topics replicated on up to three brokers and ``min.insync.replicas`` from the
     settings, as on a real cluster."""
     k = settings.kafka
-    brokers = k.broker_addresses
+    brokers = local_brokers(settings)
     host, port = brokers[index]
     cport = kafka_controller_port(settings, index)
     voters = ",".join(

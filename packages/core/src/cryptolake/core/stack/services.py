@@ -461,7 +461,7 @@ class Kafka(JavaService):
         """A fresh cluster id for one broker; the brokers of a local cluster share one, kept in
         ``data/kafka-cluster.id`` (formatting each with its own would split the cluster)."""
         shared = self.layout.home / "data" / "kafka-cluster.id"
-        several = len(self.settings.kafka.broker_addresses) > 1
+        several = len(_config.local_brokers(self.settings)) > 1
         if several and shared.exists():
             return [shared.read_text().strip()]
         made = (
@@ -735,6 +735,12 @@ class SparkDaemon(JavaService):
         home = Path(spec.origin).parent
         return home if (home / "jars").is_dir() else None
 
+    @staticmethod
+    def scala_version(home: Path) -> str:
+        core = next(iter(sorted((home / "jars").glob("spark-core_*.jar"))), None)
+        m = re.match(r"spark-core_(\d+\.\d+)-", core.name) if core else None
+        return m.group(1) if m else "2.13"
+
     @property
     def host(self) -> str:
         return self.settings.spark.driver_host
@@ -769,6 +775,9 @@ class SparkDaemon(JavaService):
         env.update(
             {
                 "SPARK_HOME": str(home),
+                # what load-spark-env.sh sets: without it a worker looks for a source build's
+                # launcher/target/scala-* to build its executors' class path, and fails
+                "SPARK_SCALA_VERSION": self.scala_version(home),
                 "JAVA_HOME": str(java.home),
                 "SPARK_LOCAL_IP": self.host,
                 "SPARK_LOCAL_DIRS": str(self.data_dir / "tmp"),
@@ -1126,7 +1135,7 @@ def make_services(settings: Settings, layout: Layout) -> dict[str, Service]:
     for name, cls in SERVICE_CLASSES.items():
         out[name] = cls(settings, layout)
         if name == "kafka":
-            for i in range(1, len(settings.kafka.broker_addresses)):
+            for i in range(1, len(_config.local_brokers(settings))):
                 broker = Kafka(settings, layout, i)
                 out[broker.name] = broker
         if name == "trino":
