@@ -156,6 +156,7 @@ def private_env(root: Path, main_home: Path) -> dict[str, str]:
         # the private worker serves no /metrics: the shared worker holds the default port
         "CRYPTOLAKE_JOBS__WORKER_METRICS_PORT": "0",
         "CRYPTOLAKE_JOBS__BEAT_METRICS_PORT": "0",
+        "CRYPTOLAKE_STREAM__METRICS_PORT": "0",
         # a task of a worker killed -9 is redelivered after this (the default is 6 h); longer
         # than any step of the small input takes, so a running task is never delivered twice
         "CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S": "90",
@@ -356,6 +357,22 @@ class Pipeline:
         return self._log.read_text()[-4000:] if self._log and self._log.exists() else ""
 
 
+def drop_views(settings: Any) -> list[str]:
+    """Drop every view of the catalog (dbt's staging models) through Trino: pyiceberg's SQL
+    catalog lists no views, and a namespace holding one cannot be dropped."""
+    from cryptolake.core.clients import query
+
+    cat = settings.lakehouse.catalog
+    views = query(
+        f"SELECT table_schema, table_name FROM {cat}.information_schema.views "
+        "WHERE table_schema <> 'information_schema'",
+        settings=settings,
+    )
+    for schema, name in views:
+        query(f'DROP VIEW IF EXISTS {cat}."{schema}"."{name}"', settings=settings)
+    return [f"{schema}.{name}" for schema, name in views]
+
+
 def reset_lakehouse(stack: ChaosStack, label: str) -> None:
     """An empty lakehouse and a fresh stream for the next run: the stream job stopped and its
     checkpoint removed, every namespace's tables dropped (files too), the configured namespaces
@@ -367,6 +384,7 @@ def reset_lakehouse(stack: ChaosStack, label: str) -> None:
 
     stop_stream(settings=stack.settings, timeout=60)
     shutil.rmtree(StreamConfig().checkpoint(stack.settings), ignore_errors=True)
+    drop_views(stack.settings)
     catalog = load_catalog(stack.settings)
     for ns, *_rest in catalog.list_namespaces():
         drop_namespace(ns, stack.settings)
@@ -623,7 +641,8 @@ def reconcile_kafka(settings: Any) -> Ledger:
         if "kafka_topic" in rows[0]:
             for r in rows:
                 if r.get("kafka_topic"):
-                    stored.setdefault(r["kafka_topic"], Counter())[r["payload_sha256"]] += 1
+                    digest = r.get("payload_sha256") or r.get("raw_sha256")  # rejects: raw_sha256
+                    stored.setdefault(r["kafka_topic"], Counter())[str(digest)] += 1
         try:
             key = [*get_contract(f"bronze.{name}").key, "payload_sha256"]
         except Exception:  # a table without a contract has no natural key
