@@ -13,6 +13,7 @@ from cryptolake.web.figures import (
     bollinger,
     candles_figure,
     ema,
+    empty_overlays,
     merge_candle,
     normalise_candles,
     recent,
@@ -91,3 +92,14 @@ def test_an_empty_figure_says_so() -> None:
     full = candles_figure(_candles())
     assert with_empty_note(full) is full
     assert not any(math.isnan(v) for v in full["data"][0]["close"])
+
+
+def test_an_overlay_with_nothing_in_the_shown_range_is_named() -> None:
+    candles = _candles(60)
+    inside = [{"time": candles[10]["time"], "vwap": 105.0}]
+    outside = [{"time": "2020-01-01T00:00:00+00:00", "vwap": 9.0}]
+    assert empty_overlays(candles, ["vwap", "ema"], vwap=inside) == []
+    notes = empty_overlays(candles, ["vwap", "anomalies", "predictions", "ema"], vwap=outside,
+                           predictions=[{"time": candles[-1]["time"], "price": 1.0}])
+    assert [n.split(":")[0] for n in notes] == ["VWAP", "Anomalies"]
+    assert empty_overlays([], ["vwap"]) == []  # no candles: the figure itself says so

@@ -207,6 +207,36 @@ def candles_figure(
     return {"data": data, "layout": layout}
 
 
+def empty_overlays(
+    candles: Sequence[Mapping[str, Any]],
+    overlays: Iterable[str],
+    *,
+    vwap: Sequence[Mapping[str, Any]] = (),
+    anomalies: Sequence[Mapping[str, Any]] = (),
+    predictions: Sequence[Mapping[str, Any]] = (),
+) -> list[str]:
+    """What each chosen data overlay (VWAP, anomalies, predictions) has nothing to draw for, in
+    the candles' time range — the page says so rather than show a toggle that draws nothing."""
+    chosen = set(overlays)
+    times = [c["time"] for c in candles if c.get("time")]
+    if not times:
+        return []
+    lo, hi = min(times), max(times)
+
+    def inside(rows: Sequence[Mapping[str, Any]]) -> bool:
+        return any((t := row_time(r)) and lo <= t <= hi for r in rows)
+
+    notes = []
+    if "vwap" in chosen and not inside(vwap):
+        notes.append("VWAP: no VWAP window for this coin in the shown range (silver.vwap "
+                     "holds the windows of the streamed trades only)")
+    if "anomalies" in chosen and not inside(anomalies):
+        notes.append("Anomalies: none flagged in the shown range")
+    if "predictions" in chosen and not inside(predictions):
+        notes.append("Predictions: no scored forecast of the champion model in the shown range")
+    return notes
+
+
 def lines_figure(series: Mapping[str, Sequence[Mapping[str, Any]]], *, key: str, title: str = "",
                  ytitle: str = "", height: int = 420, normalise: bool = False,
                  kind: str = "lines") -> dict[str, Any]:

@@ -137,7 +137,6 @@ query History($model: String!, $asOf: AsOf) {
   }
 }"""
 
-#: not in the API yet (issue 12 has no root field for the model registry): the lineage panel
-#: asks for it and says so when the field is missing
+#: the model registry (``models``): the lineage panel; an API without the field is said so
 LINEAGE = """
 query Lineage { models { modelId name version state trainedSnapshots trainedAt promotedAt } }"""

@@ -32,5 +32,6 @@ def charts_page() -> rx.Component:
                   rx.text("newest: ", rx.el.span(S.last_candle, id="last-candle"), size="1"),
                   rx.text("pushed updates: ", S.live_updates, size="1"),
                   rx.text(S.last_live_candle, size="1", id="live-last"), spacing="3"),
+        rx.text(S.overlay_note, size="1", color_scheme="gray", id="overlay-note"),
         chart(S.figure, id="chart-candles"),
     )

@@ -23,9 +23,16 @@ def models_page() -> rx.Component:
     return page(
         "Model lab", S,
         rx.heading("Walk-forward evaluation: every model against every baseline", size="4"),
-        table(COLUMNS, S.rows, id="comparison"),
-        rx.hstack(chart(S.calibration, id="chart-calibration"), chart(S.over_time, id="chart-over-time"),
-                  width="100%", wrap="wrap"),
+        rx.cond(
+            S.no_models != "",
+            rx.callout(S.no_models, icon="info", color_scheme="blue", id="no-models"),
+            rx.vstack(
+                table(COLUMNS, S.rows, id="comparison"),
+                rx.hstack(chart(S.calibration, id="chart-calibration"),
+                          chart(S.over_time, id="chart-over-time"), width="100%", wrap="wrap"),
+                width="100%",
+            ),
+        ),
         rx.heading("Lineage", size="4"),
         rx.text(S.lineage_note, color_scheme="gray", id="lineage-note"),
         table(LINEAGE, S.lineage, id="lineage"),

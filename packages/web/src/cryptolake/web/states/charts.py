@@ -15,6 +15,7 @@ from cryptolake.web.figures import (
     INTERVALS,
     OVERLAYS,
     candles_figure,
+    empty_overlays,
     normalise_candles,
     recent,
     row_time,
@@ -44,6 +45,8 @@ class ChartsState(LiveCandles, PageState, rx.State):
     figure: go.Figure = go.Figure()
     candle_count: int = 0
     last_candle: str = ""
+    #: overlays that are on but have nothing to draw in the shown range, said in words
+    overlay_note: str = ""
 
     saved_symbol: str = rx.LocalStorage("", name="cryptolake.charts.symbol")
     saved_interval: str = rx.LocalStorage("", name="cryptolake.charts.interval")
@@ -104,6 +107,9 @@ class ChartsState(LiveCandles, PageState, rx.State):
         self.figure = to_figure(candles_figure(
             self._candles, self.overlays, vwap=self._vwap, anomalies=self._anomalies,
             predictions=self._predictions, title=f"{self.symbol} {self.interval}"))
+        self.overlay_note = "; ".join(empty_overlays(
+            self._candles, self.overlays, vwap=self._vwap, anomalies=self._anomalies,
+            predictions=self._predictions))
         self.candle_count = len(self._candles)
         self.last_candle = self._candles[-1]["time"] if self._candles else ""
 

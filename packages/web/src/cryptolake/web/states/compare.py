@@ -13,7 +13,8 @@ from cryptolake.web.figures import lines_figure
 from cryptolake.web.graphql import nodes
 from cryptolake.web.states.base import PageState, to_figure
 
-DEFAULT = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+#: how many coins are compared when the visitor has chosen none: the first ones the API lists
+DEFAULT_COUNT = 3
 
 
 def metrics_row(symbol: str, days: list[dict[str, Any]]) -> dict[str, str]:
@@ -30,8 +31,9 @@ def metrics_row(symbol: str, days: list[dict[str, Any]]) -> dict[str, str]:
 
 
 class CompareState(PageState, rx.State):
-    available: list[str] = DEFAULT
-    chosen: list[str] = DEFAULT
+    available: list[str] = []
+    chosen: list[str] = []
+    _picked: bool = False  # the visitor has toggled a coin: keep their choice, even if empty
     rows: list[dict[str, str]] = []
     prices: go.Figure = go.Figure()
     volumes: go.Figure = go.Figure()
@@ -39,7 +41,12 @@ class CompareState(PageState, rx.State):
     async def _load(self) -> None:
         syms = await self._gql(queries.OVERVIEW_SYMBOLS, quiet=True)
         if syms and syms.get("marketOverview"):
-            self.available = sorted(str(r["symbol"]) for r in syms["marketOverview"])
+            listed = [str(r["symbol"]) for r in syms["marketOverview"]]  # the API's order
+            self.available = sorted(set(listed))
+            if not self._picked:
+                self.chosen = list(dict.fromkeys(listed))[:DEFAULT_COUNT]
+            else:
+                self.chosen = [s for s in self.chosen if s in self.available]
         series: dict[str, list[dict[str, Any]]] = {}
         rows = []
         for sym in self.chosen:
@@ -58,6 +65,7 @@ class CompareState(PageState, rx.State):
 
     @rx.event
     async def toggle(self, symbol: str) -> None:
+        self._picked = True
         self.chosen = ([s for s in self.chosen if s != symbol] if symbol in self.chosen
                        else [*self.chosen, symbol])
         await self._refresh()

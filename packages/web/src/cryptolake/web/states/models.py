@@ -63,6 +63,11 @@ def rolling_hits(rows: list[dict[str, Any]], window: int = 20) -> list[dict[str,
     return out
 
 
+NO_MODELS = ("No models trained yet: the model registry (ml.models) and its evaluations are empty. "
+             "Retrain below with an operator key, or run `cryptolake ml train`; the comparison, "
+             "calibration and hit-rate charts appear once a model has been evaluated.")
+
+
 class ModelsState(PageState, rx.State):
     rows: list[dict[str, str]] = []
     calibration: go.Figure = go.Figure()
@@ -72,6 +77,8 @@ class ModelsState(PageState, rx.State):
     retrain_state: str = fmt.MISSING
     operator_key: str = ""
     action_result: str = ""
+    #: set when nothing is trained yet: the page says so instead of drawing empty charts
+    no_models: str = ""
     stale_tables: ClassVar[tuple[str, ...]] = ("ml.", "gold.")
 
     async def _load(self) -> None:
@@ -79,6 +86,7 @@ class ModelsState(PageState, rx.State):
         if data is None:
             return
         evals = data.get("modelComparison") or []
+        self.no_models = "" if evals else NO_MODELS
         self.rows = [comparison_row(e) for e in evals]
         self.calibration = to_figure(calibration_figure(
             {f"{e.get('modelName')} ({e.get('symbol')}, {e.get('horizonH')} h)": calibration_bins(e.get("calibration"))
