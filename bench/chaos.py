@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--keep", action="store_true", help="leave the private stack running")
     parser.add_argument("--json", type=Path, default=None, help="write the report here too")
+    parser.add_argument(
+        "--reuse-reference",
+        action="store_true",
+        help="keep the reference digests under --root and reuse them while the "
+        "input and the code (commit + uncommitted changes) are the same",
+    )
     args = parser.parse_args(argv)
 
     from cryptolake.core.settings import default_home
@@ -88,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=args.rounds,
             faults=tuple(f for f in args.faults.split(",") if f),
             gap_s=tuple(args.gap),
+            reference_cache=root / "reference.json" if args.reuse_reference else None,
         )
         print(f"chaos seed {cfg.seed}", flush=True)
         report = chaos.run_chaos(stack, cfg, root / "logs")

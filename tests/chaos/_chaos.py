@@ -221,11 +221,6 @@ class ChaosStack:
     def pidfile(self, service: str) -> Path:
         return self.home / "run" / f"{service}.json"
 
-    def restart_worker(self) -> None:
-        """A fresh worker process that reads the current settings (e.g. a new topic prefix)."""
-        self.stack.down(["worker"])
-        self.stack.up(["worker"])
-
 
 # ------------------------------------------------------------------------------ one run
 @dataclass
@@ -374,14 +369,24 @@ def drop_views(settings: Any) -> list[str]:
 
 
 def reset_lakehouse(stack: ChaosStack, label: str) -> None:
-    """An empty lakehouse and a fresh stream for the next run: the stream job stopped and its
-    checkpoint removed, every namespace's tables dropped (files too), the configured namespaces
-    created again, a new Kafka topic prefix (``<label>.``) and a worker that reads it."""
+    """An empty lakehouse and a fresh stream for the next run: the worker stopped and the
+    broker purged (no task of an earlier run may write into the next one), the stream job
+    stopped and its checkpoint removed, every view and table dropped (files too), the configured
+    namespaces created again, a new Kafka topic prefix (``<label>.``) and a worker that reads it."""
+    import redis
+
     from cryptolake.core.clients import load_catalog
     from cryptolake.core.testing.stack import drop_namespace
     from cryptolake.processing.spark import stop_stream
     from cryptolake.processing.spark.stream import StreamConfig
 
+    stack.stack.down(["worker"])
+    for db in (stack.settings.jobs.broker_db, stack.settings.jobs.result_db):
+        client = redis.Redis.from_url(stack.settings.redis_url(db))
+        try:
+            client.flushdb()
+        finally:
+            client.close()
     stop_stream(settings=stack.settings, timeout=60)
     shutil.rmtree(StreamConfig().checkpoint(stack.settings), ignore_errors=True)
     drop_views(stack.settings)
@@ -391,13 +396,13 @@ def reset_lakehouse(stack: ChaosStack, label: str) -> None:
     for ns in stack.settings.lakehouse.namespaces:
         catalog.create_namespace_if_not_exists(ns)
     stack.apply(CRYPTOLAKE_KAFKA__TOPIC_PREFIX=f"{label}.")
-    stack.restart_worker()
+    stack.stack.up(["worker"])
 
 
 def run_pipeline_to_success(pipeline: Pipeline, run: Run, *, max_runs: int, timeout: float) -> None:
     """Run until one run succeeds (a failed run is run again over the same input)."""
     while True:
-        if pipeline.proc is None or pipeline.status()[0] != "running":
+        if pipeline.proc is None:
             pipeline.start(len(run.run_ids))
         state = pipeline.wait(timeout)
         run.run_ids.append(pipeline.run_id or "?")
@@ -496,7 +501,14 @@ def inject(
                 600,
             )
         else:
-            stack.stack.up([fault.kind])
+            for attempt in (1, 2, 3):  # `up` gives up on a service slow to come back; again
+                try:
+                    stack.stack.up([fault.kind])
+                    break
+                except Exception as exc:
+                    log(f"stack up {fault.kind} (attempt {attempt}): {exc}")
+                    if attempt == 3:
+                        raise
             _wait(f"{fault.kind} healthy", lambda: not stack.unhealthy([fault.kind]), 600)
         fault.recover_s = time.monotonic() - killed_at
         fault.recovered = True
@@ -545,7 +557,14 @@ def _rows(settings: Any, ident: str) -> list[dict[str, Any]]:
 
 
 def digest_table(settings: Any, ident: str) -> TableDigest:
+    """The table's content hash. ``kafka_topic`` is compared without the run's topic prefix
+    (each run has its own: ``reference.``, ``chaos.``)."""
     rows = _rows(settings, ident)
+    prefix = settings.kafka.topic_prefix
+    for r in rows:
+        topic = r.get("kafka_topic")
+        if prefix and isinstance(topic, str) and topic.startswith(prefix):
+            r["kafka_topic"] = topic[len(prefix) :]
     skip = set(VOLATILE_COLUMNS) | VOLATILE_BY_TABLE.get(ident, set())
     digests = Counter(row_digest(r, skip) for r in rows)
     total = sum(int(d, 16) * n for d, n in digests.items()) % 2**256
@@ -815,6 +834,55 @@ class ChaosConfig:
     gap_s: tuple[float, float] = (2.0, 20.0)  # seeded-random wait before each fault
     max_runs: int = 4
     run_timeout_s: float = 1800.0
+    #: keep the reference digests here and reuse them while the input and the code are the same
+    reference_cache: Path | None = None
+
+
+def _reference_key(data: Path) -> str:
+    """What the reference depends on: the input files and the code (commit + uncommitted)."""
+    h = hashlib.sha256()
+    for p in sorted(data.rglob("*")):
+        if p.is_file():
+            h.update(f"{p.relative_to(data)}:{p.stat().st_size}\n".encode())
+    for args in (["rev-parse", "HEAD"], ["diff", "HEAD", "--", "packages", "transform"]):
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, check=False)
+        h.update(out.stdout)
+    return h.hexdigest()
+
+
+def _load_reference(cache: Path, key: str) -> tuple[dict[str, TableDigest], float] | None:
+    if not cache.exists():
+        return None
+    raw = json.loads(cache.read_text())
+    if raw.get("key") != key:
+        return None
+    tables = {
+        name: TableDigest(t["rows"], t["content_hash"], Counter(t["digests"]), t["skipped"])
+        for name, t in raw["tables"].items()
+    }
+    return tables, float(raw["seconds"])
+
+
+def _save_reference(
+    cache: Path, key: str, tables: Mapping[str, TableDigest], seconds: float
+) -> None:
+    cache.write_text(
+        json.dumps(
+            {
+                "key": key,
+                "seconds": seconds,
+                "tables": {
+                    name: {
+                        "rows": t.rows,
+                        "content_hash": t.content_hash,
+                        "digests": dict(t.digests),
+                        "skipped": t.skipped,
+                    }
+                    for name, t in tables.items()
+                },
+            }
+        )
+    )
 
 
 def _one_reference_run(
@@ -843,7 +911,15 @@ def run_chaos(stack: ChaosStack, cfg: ChaosConfig, logs: Path) -> Report:
     (logs / "chaos").mkdir(parents=True, exist_ok=True)
     log(f"seed {cfg.seed} (set CRYPTOLAKE_CHAOS_SEED={cfg.seed} to repeat); input {cfg.data}")
     rnd = random.Random(cfg.seed)
-    reference, reference_s = _one_reference_run(stack, cfg, logs)
+    key = _reference_key(cfg.data)
+    cached = _load_reference(cfg.reference_cache, key) if cfg.reference_cache else None
+    if cached is not None:
+        reference, reference_s = cached
+        log(f"reference digests reused from {cfg.reference_cache}")
+    else:
+        reference, reference_s = _one_reference_run(stack, cfg, logs)
+        if cfg.reference_cache:
+            _save_reference(cfg.reference_cache, key, reference, reference_s)
     log(
         f"reference run: {reference_s:.0f}s, {len(reference)} tables, "
         f"{sum(t.rows for t in reference.values())} rows"
