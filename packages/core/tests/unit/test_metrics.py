@@ -43,6 +43,8 @@ SCRIPT = textwrap.dedent(
     os.waitpid(pid, 0)
     job("demo.ticks", 5)
     job("demo.broken", 3, fail=True)
+    run_job(JobContext(kind="gate", name="gate.gold", settings=host.settings, host=host),
+            lambda ctx: JobResult(rows_in=4, details={"gate": "pass", "checks": 4}))
     host.quality_gate_failed(layer="silver", results=[CheckResult("rows", "silver.t", "fail"),
                                                       CheckResult("fresh", "silver.t", "pass")])
     port = metrics.serve(int(sys.argv[2]))
@@ -80,6 +82,10 @@ def test_jobs_are_counted_across_processes(tmp_path: Path) -> None:
     assert _value(text, 'cryptolake_batch_rows_total{source="demo.ticks",table="bronze.demo"}') == 15
     assert _value(text, 'cryptolake_quality_gate_failures_total{layer="silver"}') == 1
     assert _value(text, 'cryptolake_quality_checks_total{layer="silver",outcome="fail"}') == 1
+    assert _value(text, 'cryptolake_quality_gates_total{layer="silver",outcome="failed"}') == 1
+    # a gate that passed: counted with each of its checks
+    assert _value(text, 'cryptolake_quality_gates_total{layer="gold",outcome="passed"}') == 1
+    assert _value(text, 'cryptolake_quality_checks_total{layer="gold",outcome="pass"}') == 4
 
 
 def test_a_taken_port_leaves_the_process_running(tmp_path: Path) -> None:

@@ -117,6 +117,14 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
             ("VWAP_SLIDE_MINUTES", "streaming VWAP slide"),
             ("VWAP_WATERMARK_MINUTES", "streaming VWAP watermark"),
             ("PAUSE_AFTER_COMMIT_S", "fault-injection aid for crash tests (default 0)"),
+            ("METRICS_PORT", "port of the stream's Prometheus /metrics, default 19103 (0: none)"),
+            ("METRICS_HOST", "interface of the stream's /metrics (default 127.0.0.1)"),
+            ("COMPACT_INTERVAL_S", "seconds between the stream's own Bronze compactions (0: off)"),
+            ("COMPACT_MIN_FILES", "files in a partition before the stream compacts it"),
+            ("COMPACT_TARGET_FILE_MB", "target data file size of the stream's compaction"),
+            ("COMPACT_MAX_MANIFESTS", "manifests a table may have before the stream rewrites them"),
+            ("EXPIRE_AFTER_HOURS", "the stream expires its snapshots older than this (default: unset)"),
+            ("EXPIRE_RETAIN_LAST", "snapshots the stream's expiry always keeps"),
         )
     ),
     # cryptolake-api: the GraphQL service (ApiSettings)

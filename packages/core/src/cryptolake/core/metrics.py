@@ -15,7 +15,8 @@ series                                         labels
 ``cryptolake_job_records_rejected_total``      kind, name
 ``cryptolake_batch_rows_total``                table, source (rows committed to Iceberg)
 ``cryptolake_quality_gate_failures_total``     layer
-``cryptolake_quality_checks_total``            layer, outcome (checks of failed gates)
+``cryptolake_quality_gates_total``             layer, outcome (passed/failed: every gate run)
+``cryptolake_quality_checks_total``            layer, outcome (every check of every gate)
 ``cryptolake_beat_tasks_sent_total``           task (beat only: schedules fired)
 =============================================  ==========================================
 
@@ -131,8 +132,11 @@ class _Series:
         self.gate_failures = Counter(
             "cryptolake_quality_gate_failures", "Quality gates that failed", ["layer"]
         )
+        self.gates = Counter(
+            "cryptolake_quality_gates", "Quality gates run, by outcome", ["layer", "outcome"]
+        )
         self.checks = Counter(
-            "cryptolake_quality_checks", "Checks of failed gates, by outcome", ["layer", "outcome"]
+            "cryptolake_quality_checks", "Quality checks run, by outcome", ["layer", "outcome"]
         )
         self.beat_sent = Counter("cryptolake_beat_tasks_sent", "Tasks sent by beat", ["task"])
 
@@ -158,6 +162,12 @@ class JobMetrics:
         m.rows_in.labels(job.kind, job.name).inc(max(result.rows_in, 0))
         m.rows_out.labels(job.kind, job.name).inc(max(result.rows_out, 0))
         m.rejected.labels(job.kind, job.name).inc(max(result.rejected, 0))
+        if job.kind == "gate":  # a gate that returned passed: each of its checks passed
+            layer = str(result.details.get("layer") or job.name.rpartition(".")[2])
+            m.gates.labels(layer, "passed").inc()
+            checks = result.details.get("checks")
+            if isinstance(checks, int) and checks > 0:
+                m.checks.labels(layer, "pass").inc(checks)
 
     @hookimpl
     def cryptolake_on_job_error(self, job: JobContext, error: BaseException) -> None:
@@ -173,6 +183,7 @@ class JobMetrics:
     def cryptolake_quality_gate_failed(self, layer: str, results: Sequence[CheckResult]) -> None:
         m = _Series.get()
         m.gate_failures.labels(layer).inc()
+        m.gates.labels(layer, "failed").inc()
         for r in results:
             m.checks.labels(layer, r.outcome).inc()
 

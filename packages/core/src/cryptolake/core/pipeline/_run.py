@@ -14,12 +14,17 @@ from cryptolake.core.pipeline._record import record_run, record_step
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, Step, str], None]
+#: (step index, step, done, total or None, message): what a running step reports (``ctx.report``)
+StepReport = Callable[[int, Step, int, int | None, str], None]
 
 
 def execute_step(
-    host: PluginHost, run: PipelineRun, index: int, step: Step, *, record: bool = True
+    host: PluginHost, run: PipelineRun, index: int, step: Step, *, record: bool = True,
+    report: StepReport | None = None,
 ) -> StepOutcome:
-    """Run one step and record it in ``ops.pipeline_runs``. Raises what the step raised."""
+    """Run one step and record it in ``ops.pipeline_runs``. Raises what the step raised.
+
+    ``report`` receives what the step's job reports while it runs (``ctx.report``)."""
     registry = host.sources if step.kind == "ingest" else host.transforms
     entry = registry.get(step.name)
     started = datetime.now(UTC)
@@ -32,6 +37,8 @@ def execute_step(
         start=run.start,
         end=run.end,
         params={"pipeline": run.pipeline, "step_index": index},
+        progress=(lambda done, total, message: report(index, step, done, total, message))
+        if report is not None else None,
     )
     outcome = StepOutcome(step=step, status="failed")
     try:
@@ -65,9 +72,11 @@ def run_in_process(
     steps: Sequence[Step],
     *,
     progress: Progress | None = None,
+    report: StepReport | None = None,
 ) -> list[StepOutcome]:
     """Run ``steps`` in order in this process. A failure stops the chain: the remaining steps are
-    recorded as skipped, the run as failed, and the error is re-raised."""
+    recorded as skipped, the run as failed, and the error is re-raised. ``progress`` hears of
+    each step's start and end, ``report`` what a running step reports."""
     started = datetime.now(UTC)
     outcomes: list[StepOutcome] = []
     with bind(run_id=run.run_id, pipeline=run.pipeline):
@@ -75,7 +84,7 @@ def run_in_process(
             if progress:
                 progress(index, step, "running")
             try:
-                outcomes.append(execute_step(host, run, index, step))
+                outcomes.append(execute_step(host, run, index, step, report=report))
             except Exception as exc:
                 failed_at = index
                 for later_index, later in enumerate(steps[failed_at + 1 :], start=failed_at + 1):

@@ -168,6 +168,7 @@ class DbtGoldJob:
             "vars": dbt_vars,
             "settings": ctx.settings,
             "threads": cfg.threads,
+            "progress": ctx.report,
         }
         before = table_snapshots(ctx.settings, audit_schema)
         try:

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +153,29 @@ def _node_results(result: Any) -> list[DbtNodeResult]:
     return nodes
 
 
+#: dbt's per-node result events: each carries the node's index and the run's total
+_RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult",
+                            "LogSnapshotResult", "LogNodeResult", "SkippingDetails"})
+
+
+def _progress_callback(command: str, progress: Callable[[int, int | None, str], None]
+                       ) -> Callable[[Any], None]:
+    def on_event(event: Any) -> None:
+        try:
+            if event.info.name not in _RESULT_EVENTS:
+                return
+            data = event.data
+            index, total = int(getattr(data, "index", 0) or 0), int(getattr(data, "total", 0) or 0)
+            node = getattr(getattr(data, "node_info", None), "node_name", "") or getattr(
+                data, "name", "") or getattr(data, "description", "")
+            status = str(getattr(data, "status", "") or "")
+            progress(index, total or None, f"dbt {command}: {node} {status}".strip())
+        except Exception:  # a display problem must never fail the dbt run
+            log.debug("dbt progress callback failed", exc_info=True)
+
+    return on_event
+
+
 def run_dbt(
     command: str = "build",
     *,
@@ -166,6 +189,7 @@ def run_dbt(
     project_dir: Path | None = None,
     threads: int = 2,
     require_match: bool | None = None,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> DbtRun:
     """Run one dbt command against the lakehouse and return what every node did.
 
@@ -176,6 +200,9 @@ def run_dbt(
     :class:`~cryptolake.core.TerminalError` when dbt itself cannot run, and
     :class:`~cryptolake.core.ConfigError` when ``select`` matches no node (``require_match``,
     default: whenever ``select`` is given to a command that selects).
+
+    ``progress(done, total, message)`` is called as each node finishes (dbt's own "3 of 12 OK"
+    result events), so a caller can show the run moving.
     """
     from dbt.cli.main import dbtRunner
 
@@ -199,7 +226,8 @@ def run_dbt(
     )
     log.info("dbt %s", " ".join(args))
     started = time.perf_counter()
-    outcome = dbtRunner().invoke(args)
+    callbacks = [_progress_callback(command, progress)] if progress is not None else []
+    outcome = dbtRunner(callbacks=callbacks).invoke(args)
     run = DbtRun(
         command=command,
         args=args,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -277,6 +278,7 @@ def run_maintenance(
     tables: list[str] | None = None,
     config: MaintenanceConfig | None = None,
     settings: Settings | None = None,
+    progress: Callable[[int, int | None, str], None] | None = None,
 ) -> MaintenanceReport:
     """Maintain ``tables`` (``namespace.table``; default: every lakehouse table); returns the
     before/after report. What ``cryptolake maintenance run [--table …]`` calls."""
@@ -292,12 +294,16 @@ def run_maintenance(
         raise ConfigError(f"maintenance: table names must read 'namespace.table', got {bad}")
     session = spark_session("cryptolake-maintenance", settings)
     report = MaintenanceReport()
-    for table in names:
+    for done, table in enumerate(names):
+        if progress is not None:
+            progress(done, len(names), f"maintaining {table}")
         if not session.catalog.tableExists(f"{settings.lakehouse.catalog}.{table}"):
             raise ConfigError(f"maintenance: no table {table} in catalog "
                               f"{settings.lakehouse.catalog}")
         log.info("maintaining %s", table)
         report.tables.append(maintain_table(session, settings, table, config))
+    if progress is not None:
+        progress(len(names), len(names), "maintained")
     return report
 
 
@@ -309,7 +315,7 @@ class IcebergMaintenance:
 
     def run(self, ctx: JobContext) -> JobResult:
         tables = ctx.params.get("tables") or self.config.tables
-        report = run_maintenance(list(tables), self.config, ctx.settings)
+        report = run_maintenance(list(tables), self.config, ctx.settings, progress=ctx.report)
         totals = report.totals()
         result = JobResult(
             rows_in=sum(t.rewritten_files for t in report.tables),

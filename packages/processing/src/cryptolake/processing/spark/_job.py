@@ -162,7 +162,10 @@ class SparkTransform:
             window = found
         log.info("%s over %s", ctx.name, window.describe())
         self.dropped = Dropped()
-        outcomes, details = self.compute(session, ctx, window)
+        from cryptolake.processing.spark._progress import spark_progress
+
+        with spark_progress(session, ctx):
+            outcomes, details = self.compute(session, ctx, window)
         if mark is not None:
             session.sql(
                 f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}')"

@@ -48,6 +48,26 @@ class StreamConfig(BaseSettings):
     vwap_window_minutes: int = Field(5, ge=1)
     vwap_slide_minutes: int = Field(1, ge=1)
     vwap_watermark_minutes: int = Field(10, ge=0)
+    metrics_port: int = Field(
+        19103, ge=0, le=65535, description="port of the stream's Prometheus /metrics (0: none)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="interface of the stream's /metrics")
+    compact_interval_s: float = Field(
+        120.0, ge=0, description="compact the Bronze tables this often while streaming, next to "
+        "the query in the same Spark session (0: leave it to `cryptolake maintenance run`)"
+    )
+    compact_min_files: int = Field(
+        6, ge=2, description="files in a partition before the stream compacts it"
+    )
+    compact_target_file_mb: int = Field(128, ge=1)
+    compact_max_manifests: int = Field(
+        20, ge=1, description="rewrite the manifests when a table has more than this many"
+    )
+    expire_after_hours: float | None = Field(
+        None, ge=0, description="when set, the stream also expires its tables' snapshots older "
+        "than this (keeping `expire_retain_last`); else the daily maintenance does"
+    )
+    expire_retain_last: int = Field(50, ge=5)
     pause_after_commit_s: float = Field(
         0.0, ge=0, description="fault-injection aid for crash tests: sleep after the Iceberg "
         "commits, before Spark records the batch as done"

@@ -72,7 +72,11 @@ class BatchWriter:
     settings: Settings
     stream_id: str
     on_batch: Callable[[int, dict[str, int]], None] | None = None
+    metrics: Any = None  # a _stream_metrics.StreamMetrics, in the long-lived process
     totals: dict[str, int] = field(default_factory=dict)
+    #: the first batch id this writer ran: only that one can be a re-run of a batch an earlier
+    #: run committed before it died (Spark re-runs the unfinished batch once, at query start)
+    first_batch: int | None = None
 
     def __post_init__(self) -> None:
         cat, ns = self.settings.lakehouse.catalog, self.config.bronze_namespace
@@ -86,6 +90,8 @@ class BatchWriter:
         self.rejects_ident = f"{cat}.{ns}.{REJECTS_TABLE}"
 
     def already_written(self, session: SparkSession, table: str, batch_id: int) -> bool:
+        if self.first_batch is not None and batch_id > self.first_batch:
+            return False  # a batch this query run has not seen before: not committed yet
         rows = session.sql(
             f"SELECT 1 FROM {table}.snapshots WHERE summary['{STREAM_ID_PROPERTY}'] = "
             f"'{self.stream_id}' AND summary['{BATCH_PROPERTY}'] = '{batch_id}' LIMIT 1"
@@ -129,15 +135,31 @@ class BatchWriter:
 
         session = batch.sparkSession
         started = time.monotonic()
+        if self.first_batch is None:
+            self.first_batch = batch_id
         batch = batch.persist()
         counts: dict[str, int] = {}
         rejected_total = 0
+        # one pass over the batch: records and oldest Kafka timestamp per topic; topics without
+        # records this time cost no Spark job below
+        topics = {
+            str(row["topic"]): (int(row["n"]), int(row["oldest_ms"]))
+            for row in batch.groupBy("topic").agg(
+                F.count(F.lit(1)).alias("n"), F.unix_millis(F.min("timestamp")).alias("oldest_ms")
+            ).collect()
+        }
+        oldest: dict[str, int] = {}
         try:
             write_status(self.settings, self.config.name, state="running", phase="writing",
                          batch_id=batch_id)
             by_table: dict[str, list[DataFrame]] = {}
             rejects: list[DataFrame] = []
             for r in self.routes:
+                if self.prefix + r.topic not in topics:
+                    continue
+                t_oldest = topics[self.prefix + r.topic][1]
+                table = self.targets[r.topic]
+                oldest[table] = min(oldest.get(table, t_oldest), t_oldest)
                 part = batch.where(F.col("topic") == self.prefix + r.topic).withColumn(
                     "_p", F.from_json(F.col("value").cast("string"), r.schema)
                 )
@@ -182,8 +204,19 @@ class BatchWriter:
             batch.unpersist()
         for t, n in counts.items():
             self.totals[t] = self.totals.get(t, 0) + n
+        duration = time.monotonic() - started
         log.info("batch %d: %s rows, %d rejected in %.1fs", batch_id, counts, rejected_total,
-                 time.monotonic() - started)
+                 duration)
+        if self.metrics is not None:
+            now_ms = time.time() * 1000
+            self.metrics.batch(
+                duration,
+                topics={t.removeprefix(self.prefix): n for t, (n, _) in topics.items()},
+                written={t.split(".", 1)[1]: n for t, n in counts.items()},
+                rejected={f"{self.config.bronze_namespace}.{REJECTS_TABLE}": rejected_total},
+                ages={t.split(".", 1)[1]: max(0.0, (now_ms - ms) / 1000)
+                      for t, ms in oldest.items() if counts.get(t)},
+            )
         if self.on_batch is not None:
             self.on_batch(batch_id, {**counts, "rejected": rejected_total})
 
@@ -252,11 +285,13 @@ def start_query(
     *,
     available_now: bool = False,
     on_batch: Callable[[int, dict[str, int]], None] | None = None,
+    metrics: Any = None,
 ) -> tuple[Any, BatchWriter]:
     # Binance payloads have fields that differ only in case (e/E, t/T, q/Q…)
     session.conf.set("spark.sql.caseSensitive", "true")
     checkpoint = config.checkpoint(settings)
-    writer = BatchWriter(config, settings, stream_id(checkpoint), on_batch=on_batch)
+    writer = BatchWriter(config, settings, stream_id(checkpoint), on_batch=on_batch,
+                         metrics=metrics)
     topics = ",".join(settings.kafka.topic_prefix + r.topic for r in writer.routes)
     reader = (
         session.readStream.format("kafka")
@@ -322,13 +357,19 @@ class BronzeStream:
         _ensure_bronze(self.config, ctx.settings)
         session = spark(f"cryptolake-stream-{self.config.name}")
         batches: list[dict[str, int]] = []
+
+        def on_batch(_batch_id: int, counts: dict[str, int]) -> None:
+            batches.append(counts)
+            ctx.report(sum(n for b in batches for t, n in b.items() if t != "rejected"), None,
+                       f"rows in {len(batches)} micro-batches into {self.config.bronze_namespace}")
+
         for attempt in (1, 2):
             # a query resuming after a crash re-runs its unfinished batch, and Spark's Kafka source
             # may then fail while reporting metrics (NPE in KafkaMicroBatchStream.metrics); the
             # batch is committed by then, so one restart carries on
             query, writer = start_query(
                 session, self.config, ctx.settings, available_now=True,
-                on_batch=lambda _id, counts: batches.append(counts),
+                on_batch=on_batch,
             )
             try:
                 query.awaitTermination()
@@ -372,6 +413,77 @@ def _side_queries(session: SparkSession, config: StreamConfig, settings: Setting
     )]
 
 
+def compact_tables(session: SparkSession, config: StreamConfig, settings: Settings,
+                   tables: list[str], metrics: Any = None) -> dict[str, dict[str, int]]:
+    """Bound the files the stream leaves: compact the partitions of ``tables`` (``ns.table``)
+    holding at least ``compact_min_files`` files, rewrite the manifests past
+    ``compact_max_manifests``, expire old snapshots when ``expire_after_hours`` is set.
+
+    Runs next to the streaming query in its Spark session (no second JVM); the stream's appends
+    and the rewrite commit concurrently (Iceberg retries; an append never conflicts with a
+    rewrite). A failure is logged and counted, never raised: the stream goes on.
+    """
+    cat = settings.lakehouse.catalog
+    out: dict[str, dict[str, int]] = {}
+    for table in tables:
+        ident = f"{cat}.{table}"
+        try:
+            row = session.sql(
+                f"CALL {cat}.system.rewrite_data_files(table => '{ident}', options => map("
+                f"'min-input-files', '{config.compact_min_files}', "
+                f"'target-file-size-bytes', '{config.compact_target_file_mb * 1024 * 1024}'))"
+            ).first()
+            done = {"rewritten": int(row["rewritten_data_files_count"]) if row else 0,
+                    "added": int(row["added_data_files_count"]) if row else 0}
+            manifests = session.sql(f"SELECT count(*) FROM {ident}.manifests").first()
+            if manifests is not None and int(manifests[0]) > config.compact_max_manifests:
+                session.sql(f"CALL {cat}.system.rewrite_manifests(table => '{ident}')").collect()
+                done["manifests_rewritten"] = int(manifests[0])
+            if config.expire_after_hours is not None:
+                from datetime import timedelta
+
+                older = datetime.now(UTC) - timedelta(hours=config.expire_after_hours)
+                session.sql(
+                    f"CALL {cat}.system.expire_snapshots(table => '{ident}', older_than => "
+                    f"TIMESTAMP '{older.strftime('%Y-%m-%d %H:%M:%S')}', "
+                    f"retain_last => {config.expire_retain_last})"
+                ).collect()
+            files = session.sql(
+                f"SELECT count(*) AS files, max(n) AS most FROM (SELECT partition, count(*) AS n "
+                f"FROM {ident}.files GROUP BY partition)"
+            ).first()
+            done["files"] = int(files["files"] or 0) if files else 0
+            done["max_files_per_partition"] = int(files["most"] or 0) if files else 0
+            out[table] = done
+            log.info("stream %s: compacted %s: %s", config.name, table, done)
+            if metrics is not None:
+                metrics.compacted(table, "succeeded", done["files"],
+                                  done["max_files_per_partition"])
+        except Exception as exc:
+            log.warning("stream %s: compaction of %s failed (the stream goes on): %s",
+                        config.name, table, str(exc).splitlines()[0][:300] if str(exc) else exc)
+            if metrics is not None:
+                metrics.compacted(table, "failed")
+    return out
+
+
+def _serve_metrics(config: StreamConfig, settings: Settings) -> Any:
+    if not config.metrics_port:
+        return None
+    try:
+        from cryptolake.processing.spark._stream_metrics import StreamMetrics
+
+        metrics = StreamMetrics(config.name, settings.kafka.topic_prefix)
+    except ImportError:  # prometheus_client not installed: the stream runs unmeasured
+        log.warning("stream %s: no metrics (install cryptolake-core[metrics])", config.name)
+        return None
+    from cryptolake.core.metrics import serve
+
+    bound = serve(config.metrics_port, config.metrics_host)
+    write_status(settings, config.name, metrics_port=bound or None)
+    return metrics
+
+
 def run_forever(config: StreamConfig, settings: Settings | None = None) -> int:
     """The body of the long-lived stream process: run, restart on failure, stop on SIGTERM."""
     settings = settings or get_settings()
@@ -386,7 +498,11 @@ def run_forever(config: StreamConfig, settings: Settings | None = None) -> int:
     write_status(settings, config.name, state="starting", phase="starting-spark", error=None,
                  trigger_seconds=config.trigger_seconds)
     _ensure_bronze(config, settings)
+    metrics = _serve_metrics(config, settings)
     session = spark(f"cryptolake-stream-{config.name}")
+    tables = sorted({f"{config.bronze_namespace}.{t}"
+                     for t in [*(r.table for r in config.routes()), REJECTS_TABLE]})
+    next_compact = time.monotonic() + config.compact_interval_s
     failures: list[float] = []
     batches = 0
     rows = 0
@@ -400,7 +516,9 @@ def run_forever(config: StreamConfig, settings: Settings | None = None) -> int:
                      rows=rows, last_batch_at=datetime.now(UTC).isoformat())
 
     while not stop.is_set():
-        query, _writer = start_query(session, config, settings, on_batch=on_batch)
+        query, writer = start_query(session, config, settings, on_batch=on_batch,
+                                    metrics=metrics)
+        compacted_at: dict[str, int] = {}  # rows written per table at its last compaction
         queries = [query, *_side_queries(session, config, settings)]
         write_status(settings, config.name, state="running", phase="idle")
         error: BaseException | None = None
@@ -410,6 +528,22 @@ def run_forever(config: StreamConfig, settings: Settings | None = None) -> int:
             except Exception as exc:  # a failed query is restarted below
                 error = exc
                 break
+            if metrics is not None:
+                try:
+                    metrics.progress(query.lastProgress)
+                except Exception as exc:  # a progress report Spark could not give
+                    log.debug("stream %s: no progress: %s", config.name, exc)
+            if config.compact_interval_s and time.monotonic() >= next_compact:
+                # only the tables written since their last compaction: the others are unchanged
+                cat = settings.lakehouse.catalog
+                changed = [t for t in tables if writer.totals.get(f"{cat}.{t}", 0)
+                           != compacted_at.get(t, 0)]
+                if changed:
+                    done = compact_tables(session, config, settings, changed, metrics)
+                    compacted_at.update({t: writer.totals.get(f"{cat}.{t}", 0) for t in changed})
+                    write_status(settings, config.name, last_compaction=done,
+                                 last_compaction_at=datetime.now(UTC).isoformat())
+                next_compact = time.monotonic() + config.compact_interval_s
         if stop.is_set():
             write_status(settings, config.name, state="stopping", phase="stopping")
             for q in queries:
