@@ -85,6 +85,29 @@ def test_cdd_messy_export_seconds_and_ms_twelve_hour_dates_duplicates_descending
     assert recs[0].event_ms > recs[-1].event_ms
 
 
+def test_cdd_legacy_rows_take_the_vectorised_path_with_the_row_wise_result(monkeypatch) -> None:
+    """``.0`` epoch seconds and NULL trade counts stay on the fast path (the row-wise parser is
+    only for rows the vector checks refuse), with byte-identical records, whatever the column
+    order the header gives."""
+    from cryptolake.ingest.binance import csv_layouts
+
+    path, data = sample("binance/klines_1h_cryptodatadownload/Binance_BTCUSDT_1h.csv")
+    lines = data.decode().splitlines()
+    order = [9, 2, 0, 6, 5, 4, 3, 8, 7, 1]  # the same file with its columns shuffled
+    shuffled = "\n".join(",".join(line.split(",")[i] for i in order) for line in lines).encode()
+    for blob in (data, shuffled):
+        row_wise = list(binance.read_cdd(path, blob, now=2_000_000_000_000, vector=False))
+        with monkeypatch.context() as m:
+            def refused(*_: object) -> None:
+                raise AssertionError("a row left the vectorised path")
+
+            m.setattr(csv_layouts, "_row", refused)
+            fast = list(binance.read_cdd(path, blob, now=2_000_000_000_000))
+        assert fast == row_wise and len(fast) == 101
+        assert any(b'"n":' not in r.payload for r in fast)  # the NULL counts: no "n"
+        assert any(b'"n":' in r.payload for r in fast)
+
+
 def test_cdd_rejects_a_non_finite_volume_with_the_field_named() -> None:
     line = b"1597046400000,2020-08-10 08:00:00,ETH/USDT,390.5,391.0,389.9,390.2,1000.0,nan,5000"
     header = b"unix,date,symbol,open,high,low,close,Volume ETH,Volume USDT,tradecount\n"

@@ -115,8 +115,8 @@ def klines(
     for col in (v, *[e for e in extras if e]):
         ok = pc.and_(ok, pc.and_(pc.greater_equal(f[col], 0.0), pc.less(f[col], inf)))
     ok = pc.and_(ok, pc.greater_equal(f[h], f[lo_]))
-    if n is not None:
-        ok = pc.and_(ok, pc.greater_equal(tbl["_n"], 0))
+    if n is not None:  # a null count is a count not recorded, as in the row-wise parser
+        ok = pc.and_(ok, pc.or_kleene(pc.is_null(tbl["_n"]), pc.greater_equal(tbl["_n"], 0)))
     for col in (*prices, *[e for e in extras if e]):
         ok = pc.and_(ok, pc.invert(pc.match_substring(trimmed[col], "_")))
     symbols = pc.unique(tbl["_sym"]).to_pylist()
@@ -146,8 +146,9 @@ def klines(
         pc.utf8_trim_whitespace(good[v]),
         '"',
     ]
-    if n is not None:
-        parts += [',"n":', pc.cast(good["_n"], pa.string())]
+    if n is not None:  # "n" is left out where the count is null
+        joined = pc.binary_join_element_wise(',"n":', pc.cast(good["_n"], pa.string()), "")
+        parts += [pc.fill_null(joined, "")]
     for key, extra in zip(("q", "V", "Q"), extras[:3], strict=True):
         if extra:
             parts += [f',"{key}":"', pc.utf8_trim_whitespace(good[extra]), '"']

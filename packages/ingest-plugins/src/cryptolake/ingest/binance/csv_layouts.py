@@ -91,6 +91,10 @@ _INTERVAL_TOKEN = re.compile(r"^(\d+)([mhdw])$")
 _SYMBOL_TOKEN = re.compile(r"^[A-Za-z0-9]{5,20}$")
 
 
+#: trade-count cells that mean "not recorded" (CryptoDataDownload writes NULL in old rows)
+_NO_COUNT = ("", "NULL", "null", "NaN", "nan")
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().strip('"').lower())
 
@@ -320,7 +324,7 @@ def _row(f: list[str], plan: _File, line: bytes, origin: str, now: int | None, w
         n = None
         if "trade_count" in idx:
             cell = f[idx["trade_count"]].strip()
-            if cell not in ("", "NULL", "null", "NaN", "nan"):
+            if cell not in _NO_COUNT:
                 n = as_int(cell, cols.name("trade_count"), "binance kline")
     except RecordRejected as exc:
         return Reject(exc.reason, line, plan.layout, origin, KLINES)
@@ -426,6 +430,10 @@ def _vector_times(col: Any) -> Any | None:
     import pyarrow.compute as pc
 
     trimmed = pc.utf8_trim_whitespace(col)
+    if not pc.all(pc.match_substring_regex(trimmed, r"^-?\d+$")).as_py() and pc.all(
+        pc.match_substring_regex(trimmed, r"^-?\d+(\.\d*)?$")
+    ).as_py():
+        return _vector_decimal_times(trimmed)
     if pc.all(pc.match_substring_regex(trimmed, r"^-?\d+$")).as_py():
         n = pc.cast(trimmed, pa.int64())
         lo, hi = pc.min(pc.abs(n)).as_py(), pc.max(pc.abs(n)).as_py()
@@ -446,6 +454,34 @@ def _vector_times(col: Any) -> Any | None:
             continue
         return pc.divide(us, 1000)
     return None
+
+
+def _vector_decimal_times(trimmed: Any) -> Any | None:
+    """Epoch times some of which have a fraction (``1605855600.0``), each scaled by its own
+    magnitude exactly as :func:`epoch_ms` scales one cell; ``None`` where float64 would not hold
+    every value exactly (nanoseconds: the rows decide)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    v = pc.cast(trimmed, pa.float64())
+    a = pc.abs(v)
+    if pc.max(a).as_py() >= 1e17:
+        return None
+    seconds = pc.round(pc.multiply(v, 1000.0), round_mode="half_to_even")  # int(round(v * 1000))
+    millis = pc.trunc(v)  # int(v)
+    micros = pc.floor(pc.divide(pc.trunc(v), 1000.0))  # int(v) // 1000
+    ms = pc.if_else(pc.less(a, 1e11), seconds, pc.if_else(pc.less(a, 1e14), millis, micros))
+    return pc.cast(ms, pa.int64())
+
+
+def _vector_counts(col: Any) -> Any:
+    """Trade counts as int64, the empty / NULL / NaN cells the row-wise parser skips as nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(col)
+    missing = pc.is_in(trimmed, value_set=pa.array(list(_NO_COUNT), pa.string()))
+    return pc.cast(pc.if_else(missing, pa.scalar(None, pa.string()), trimmed), pa.int64())
 
 
 def _vector_path(path: Path, data: bytes, plan: _File, window: Window, now: int | None) -> list[Record | Reject] | None:
@@ -486,7 +522,7 @@ def _vector_path(path: Path, data: bytes, plan: _File, window: Window, now: int 
             t = pc.subtract(close, step - 1)
         n = None
         if "trade_count" in idx:
-            n = pc.cast(pc.utf8_trim_whitespace(col("trade_count")), pa.int64())
+            n = _vector_counts(col("trade_count"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if "symbol" in idx:
