@@ -224,12 +224,22 @@ def _cleanup(settings: Any, tag: str, checkpoint: Path) -> None:
     shutil.rmtree(checkpoint, ignore_errors=True)
 
 
+def _until(steps: list[Any], until: str | None) -> list[Any]:
+    """The steps up to and including the one named ``until`` (all without it)."""
+    if until is None:
+        return steps
+    names = [s.name for s in steps]
+    if until not in names:
+        raise SystemExit(f"--until {until}: not a step of the daily pipeline ({', '.join(names)})")
+    return steps[: names.index(until) + 1]
+
+
 def _label(fraction: float) -> str:
     return {0.25: "1/4", 0.5: "1/2", 1.0: "all"}.get(fraction, f"{fraction:g}")
 
 
 def growth(data: Path, fractions: list[float], *, incremental: bool, as_json: bool,
-           keep: bool, save: Path | None = None) -> None:
+           keep: bool, save: Path | None = None, until: str | None = None) -> None:
     from cryptolake.core import build_plugin_manager
     from cryptolake.core.clients import spark_session
 
@@ -252,14 +262,16 @@ def growth(data: Path, fractions: list[float], *, incremental: bool, as_json: bo
         try:
             run = Run(_label(fraction) + (" - newest day" if last else ""), fraction,
                       "exclude" if last else "include")
-            steps = _private_steps(host, data, tag, checkpoint, fraction=fraction,
-                                   newest_day=run.newest_day)
+            steps = _until(_private_steps(host, data, tag, checkpoint, fraction=fraction,
+                                          newest_day=run.newest_day), until)
             _run(run, host, steps, log)
             runs.append(run)
+            if save is not None:  # what has run so far, should a later run not finish
+                save.write_text(json.dumps(_report(runs, data), indent=2))
             if last:
                 day = Run("new day", fraction, "only")
-                steps = _private_steps(host, data, tag, checkpoint, fraction=fraction,
-                                       newest_day="only")
+                steps = _until(_private_steps(host, data, tag, checkpoint, fraction=fraction,
+                                              newest_day="only"), until)
                 _run(day, host, steps, log)
                 runs.append(day)
         finally:

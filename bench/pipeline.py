@@ -6,6 +6,7 @@
     python bench/pipeline.py --data ../shared/data --json     # the same figures as JSON
     python bench/pipeline.py --data ../shared/data --fractions 1 --no-incremental
     python bench/pipeline.py --data ../shared/data --save run.json   # then: --show run.json
+    python bench/pipeline.py --data ../shared/data --until replay.recorded --no-incremental
 
 Runs, on the running stack (``cryptolake stack up``), each with the machine's peak used memory
 sampled every 0.2 s from /proc/meminfo:
@@ -108,6 +109,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="with --data: keep the namespaces")
     parser.add_argument("--save", type=Path, help="with --data: also write the JSON report here")
     parser.add_argument("--show", type=Path, help="print a report saved with --save, run nothing")
+    parser.add_argument("--until", help="with --data: stop after this step (e.g. replay.recorded)")
     args = parser.parse_args()
     if args.data is not None or args.show is not None:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -118,7 +120,7 @@ def main() -> None:
             return
         growth(args.data, [float(f) for f in args.fractions.split(",")],
                incremental=not args.no_incremental, as_json=args.json, keep=args.keep,
-               save=args.save)
+               save=args.save, until=args.until)
         return
     results = []
     base_s, base_mem, base_out = _timed([*CLI, "pipeline", "run", "--source", "replay", "--force"])
