@@ -82,6 +82,11 @@ def run(
         None, "--data", help="With --source replay: a directory of recorded files to replay "
         "instead of the bundled sample (any layout the replay source reads, e.g. ../shared/data).",
     ),
+    progress_every: float = typer.Option(
+        15.0, "--progress-every", min=1.0,
+        help="Not on a terminal (CI logs, pipes): seconds between the running step's progress "
+        "lines.",
+    ),
 ) -> None:
     """Run the whole chain and end with a summary table (per step: rows, duration, gate)."""
     host = build_plugin_manager()
@@ -111,11 +116,13 @@ def run(
     if via_workers:
         _run_on_workers(run_, steps, timeout)
     else:
-        def progress(index: int, step: Step, status: str) -> None:
-            console.print(f"  [{index + 1}/{len(steps)}] {step.label}: {status}")
+        from cryptolake.core.cli._progress import StepProgress
 
+        live = StepProgress(len(steps), console, every=progress_every)
+        host.register(live.plugin)
         try:
-            run_in_process(host, run_, steps, progress=progress)
+            with live:
+                run_in_process(host, run_, steps, progress=live.step, report=live.reported)
         except Exception as exc:
             console.print(_steps_table(steps_of(settings, run_.run_id)))
             console.print(f"[red]pipeline failed:[/] {exc}")
