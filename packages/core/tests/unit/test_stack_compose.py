@@ -133,6 +133,9 @@ def test_prometheus_scrapes_the_metrics_ports_of_the_settings(compose: dict) -> 
     targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scrape["scrape_configs"]}
     assert targets["cryptolake-worker"] == [f"worker:{s.jobs.worker_metrics_port}"]
     assert targets["cryptolake-beat"] == [f"beat:{s.jobs.beat_metrics_port}"]
+    stream = pytest.importorskip("cryptolake.processing.spark._stream_state").StreamConfig()
+    assert targets["cryptolake-stream"] == [f"stream:{stream.metrics_port}"]
+    assert compose["services"]["stream"]["environment"]["CRYPTOLAKE_STREAM__METRICS_HOST"] == "0.0.0.0"
     env = compose["services"]["worker"]["environment"]
     assert env["CRYPTOLAKE_JOBS__METRICS_HOST"] == "0.0.0.0"  # reachable from the prometheus container
     assert compose["services"]["prometheus"]["ports"][0].startswith("127.0.0.1:")
