@@ -272,6 +272,9 @@ def test_pipeline_runs_through_the_workers(
     assert metrics[f"cryptolake_job_duration_seconds_count{{{ingest}}}"] == 1
     assert metrics['cryptolake_jobs_total{kind="gate",name="gate.silver",outcome="succeeded"}'] == 1
     assert metrics['cryptolake_jobs_total{kind="transform",name="probe.total",outcome="succeeded"}'] == 1
+    # the gate that passed, and its one check, by outcome
+    assert metrics['cryptolake_quality_gates_total{layer="silver",outcome="passed"}'] == 1
+    assert metrics['cryptolake_quality_checks_total{layer="silver",outcome="pass"}'] == 1
 
 
 def test_a_failed_gate_stops_the_chain_and_records_why(
