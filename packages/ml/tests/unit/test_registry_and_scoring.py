@@ -65,3 +65,34 @@ def test_a_prediction_is_scored_once_at_its_horizon() -> None:
     assert row["hit"] is True and row["brier"] == (0.6 - 1.0) ** 2
     assert row["return_error"] == 0.001 - np.log(1.01)
     assert score_rows([pred], {pred["prediction_id"]}, closes) == []  # never scored twice
+
+
+def test_a_retrain_is_skipped_only_when_every_champion_saw_the_published_gold(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from types import SimpleNamespace
+
+    import cryptolake.ml.cli as cli
+    import cryptolake.ml.features._sources as sources
+    import cryptolake.ml.registry as registry
+
+    now = {"gold.fact_price_hourly": 11, "gold.fact_market_daily": 12}
+    rows: list[dict[str, object]] = []
+
+    class Store:
+        def __init__(self, *_a: object) -> None:
+            pass
+
+        def models(self) -> list[dict[str, object]]:
+            return rows
+
+    monkeypatch.setattr(cli, "_host", lambda: SimpleNamespace(settings=None))
+    monkeypatch.setattr(registry, "ModelStore", Store)
+    monkeypatch.setattr(sources, "current_snapshots",
+                        lambda *_a, **_k: SimpleNamespace(snapshot_ids=dict(now)))
+
+    assert cli.trained_on_current_gold("gold", "ml") is None  # no champion yet
+    rows[:] = [{"state": "champion", "trained_snapshots_json": json.dumps(now)},
+               {"state": "retired", "trained_snapshots_json": json.dumps({"gold.x": 1})}]
+    assert cli.trained_on_current_gold("gold", "ml") == dict(sorted(now.items()))
+    rows.append({"state": "champion", "trained_snapshots_json": json.dumps({**now, "gold.fact_price_hourly": 10})})
+    assert cli.trained_on_current_gold("gold", "ml") is None  # one champion saw older Gold

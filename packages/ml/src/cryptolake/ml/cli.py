@@ -68,14 +68,43 @@ def train_command(
     timeout: float = typer.Option(1800, "--timeout", help="Seconds to wait with --wait."),
     gold: str = GOLD,
     ml: str = ML,
+    if_changed: bool = typer.Option(
+        False, "--if-changed",
+        help="Skip when every champion was trained on the Gold snapshots published now."),
 ) -> None:
     """Retrain every model (task cryptolake.ml.retrain_models), evaluate, register, promote."""
     config = _config(symbols, fast, gold, ml)
+    if if_changed:
+        current = trained_on_current_gold(gold, ml)
+        if current:
+            typer.echo(f"models are current: every champion was trained on the published Gold "
+                       f"snapshots {current}; nothing to retrain (without --if-changed it retrains)",
+                       err=True)
+            return
     if in_process:
         _in_process("ml.retrain", config)
         models_command(ml=ml, as_json=False, all_states=False)
         return
     _enqueue("cryptolake.ml.retrain_models", config, wait, timeout)
+
+
+def trained_on_current_gold(gold: str, ml: str) -> dict[str, int] | None:
+    """The Gold snapshot ids every champion was trained on, when they are the ones a retrain
+    would read now (the latest publication); ``None`` when a retrain would see other data, or
+    there is no champion, or the registry cannot be read."""
+    from cryptolake.ml.features._sources import current_snapshots
+    from cryptolake.ml.registry import ModelStore
+
+    settings = _host().settings
+    try:
+        champions = [r for r in ModelStore(settings, ml).models() if r["state"] == "champion"]
+        now = current_snapshots(settings, gold).snapshot_ids
+    except Exception:  # no registry or no Gold yet: a retrain decides what to say
+        return None
+    if not champions or any(
+            json.loads(r.get("trained_snapshots_json") or "{}") != now for r in champions):
+        return None
+    return dict(sorted(now.items()))
 
 
 def evaluate_command(
