@@ -49,7 +49,7 @@ def chaos_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[chaos.ChaosStack]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.timeout(3600)
+@pytest.mark.timeout(7200)  # two pipeline runs and seven recoveries on 2 loaded cores
 def test_every_fault_kind_loses_and_doubles_nothing(
     chaos_stack: chaos.ChaosStack, tmp_path: Path
 ) -> None:
@@ -66,8 +66,8 @@ def test_every_fault_kind_loses_and_doubles_nothing(
     assert [f.kind for f in report.faults if not f.injected] == [], report.table()
     assert [(f.kind, f.error) for f in report.faults if not f.recovered] == [], report.table()
     # the reference built every layer, and the chaos run rebuilt each table exactly
-    assert {t.table.split(".")[0] for t in report.tables} == set(chaos.LAYERS)
-    assert all(t.reference_rows > 0 for t in report.tables if t.table != "bronze.rejects")
+    filled = {t.table.split(".")[0] for t in report.tables if t.reference_rows > 0}
+    assert filled == set(chaos.LAYERS), report.table()
     assert [t.table for t in report.tables if not t.equal] == [], report.table()
     assert report.ledger.acked_payloads > 0
     assert report.ledger.lost == [], report.table()
