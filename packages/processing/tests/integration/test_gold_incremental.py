@@ -86,9 +86,18 @@ def test_a_backfill_of_any_age_reaches_gold_in_the_next_run(env: tuple[Settings,
     assert hours == 10 * 24
 
     publish_silver(settings, ns)  # the Silver gate passes and publishes the backfill
+    from cryptolake.core.cli.lakehouse_cmd import layer_digest
+
+    before = {r["table"]: r["digest"] for r in layer_digest(settings, (ns.published,))}
     ctx, job = gold(settings, ns)
     second = run_job(ctx, job.run)
     assert second.details["incremental"].startswith("changed since"), second.details
+    # ... a mart is copied (a new snapshot) exactly when its content changed
+    after = {r["table"]: r["digest"] for r in layer_digest(settings, (ns.published,))}
+    assert before["fact_price_hourly"] != after["fact_price_hourly"]
+    for mart, snap in second.snapshot_ids.items():
+        table = mart.rsplit(".", 1)[1]
+        assert (snap == first.snapshot_ids[mart]) == (before[table] == after[table]), mart
     # ... it reaches every mart in this ordinary run
     assert count(settings, ns.published, "fact_price_hourly", "symbol = 'ADAUSDT'") == hours
     assert count(settings, ns.published, "market_ohlc", "symbol = 'ADAUSDT'") == hours + hours // 4 + 10

@@ -74,6 +74,22 @@ def rollback(
     return done
 
 
+def _content(cur: Any, relation: str, schema: str, table: str) -> tuple[Any, ...] | None:
+    """(columns with their types, rows, order-insensitive checksum of every column) of a table,
+    or ``None`` when it does not exist."""
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    )
+    cols = list(cur.fetchall())
+    if not cols:
+        return None
+    row = ", ".join(f'"{c}"' for c, _ in cols)
+    (n, digest), = _execute(cur, f"SELECT count(*), to_hex(checksum(ROW({row}))) FROM {relation}")
+    return tuple(map(tuple, cols)), n, digest
+
+
 def publish_marts(
     *,
     settings: Settings | None = None,
@@ -85,8 +101,11 @@ def publish_marts(
     """Copy the audited marts into the published schema; returns ``schema.table`` → new snapshot.
 
     Each table is replaced with ``CREATE OR REPLACE TABLE … AS SELECT`` (an Iceberg replace keeps
-    the table's history, so a reader pinned to an earlier publication still reads it). The copies
-    are not atomic together; :func:`publish_gold` commits the record that makes them so.
+    the table's history, so a reader pinned to an earlier publication still reads it). A mart whose
+    audited copy holds exactly the published rows (same columns, row count and checksum of every
+    column) is not copied: it keeps its snapshot, so a rerun over the same input publishes the same
+    snapshot ids (readers' caches and the models' lineage stay valid). The copies are not atomic
+    together; :func:`publish_gold` commits the record that makes them so.
     """
     from cryptolake.core.clients import connect
 
@@ -98,6 +117,15 @@ def publish_marts(
         cur = conn.cursor()
         _execute(cur, f'CREATE SCHEMA IF NOT EXISTS {catalog}."{published_schema}"')
         for table in tables:
+            audited = f'{catalog}."{audit_schema}"."{table}"'
+            published = f'{catalog}."{published_schema}"."{table}"'
+            ident = f"{published_schema}.{table}"
+            have = _content(cur, published, published_schema, table)
+            if have is not None and have == _content(cur, audited, audit_schema, table):
+                if rows_out is not None:
+                    rows_out[ident] = 0
+                log.info("%s unchanged (%d rows, checksum %s): not copied", ident, have[1], have[2])
+                continue
             parts = MART_PARTITIONING.get(table, ())
             with_clause = (
                 " WITH (partitioning = ARRAY[" + ", ".join(f"'{p}'" for p in parts) + "])"
@@ -110,7 +138,6 @@ def publish_marts(
                 f'AS SELECT * FROM {catalog}."{audit_schema}"."{table}"',
             )
             written = int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
-            ident = f"{published_schema}.{table}"
             if rows_out is not None:
                 rows_out[ident] = written
             log.info("copied %s.%s -> %s (%d rows)", audit_schema, table, ident, written)
