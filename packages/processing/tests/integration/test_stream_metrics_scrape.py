@@ -68,6 +68,7 @@ def produce(settings: Settings, messages: list[tuple[str, Any]]) -> None:
     assert producer.flush(30) == 0
 
 
+@pytest.mark.timeout(2400)  # Spark's start and first batch on a loaded 2-core machine
 def test_the_stream_job_serves_moving_series(
     lakehouse_settings: Settings, lakehouse_namespace: str, tmp_path: Path
 ) -> None:
