@@ -157,9 +157,12 @@ def private_env(root: Path, main_home: Path) -> dict[str, str]:
         "CRYPTOLAKE_JOBS__WORKER_METRICS_PORT": "0",
         "CRYPTOLAKE_JOBS__BEAT_METRICS_PORT": "0",
         "CRYPTOLAKE_STREAM__METRICS_PORT": "0",
-        # a task of a worker killed -9 is redelivered after this (the default is 6 h); longer
-        # than any step of the small input takes, so a running task is never delivered twice
-        "CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S": "90",
+        # a task of a worker killed -9 is redelivered after this (the default is 6 h). It must
+        # be longer than any step takes: Redis redelivers a task unacknowledged for longer even
+        # while it still runs (acks_late), and the chain then forks — seen here with 90 s, when
+        # a Spark step took minutes on a loaded machine (harmless, the jobs are idempotent, but
+        # every later step ran twice)
+        "CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S": "900",
         "CRYPTOLAKE_LOG__FORMAT": "text",
         "CRYPTOLAKE_PLUGINS__STRICT": "true",
     }
