@@ -97,8 +97,9 @@ def test_the_stream_job_serves_moving_series(
         m = wait_for("the Kafka lag back at 0", lambda: (lambda m: m if m.get(lag) == 0 else None)(
             scrape(port)), timeout=300)
         # the stream compacts what it wrote since: the 12 klines (one day) end in one file
-        compacted = (f'cryptolake_stream_compactions_total{{{s},table="{ns}.binance_klines",'
-                     f'outcome="succeeded"}}')
+        # (the exposition format sorts the labels by name)
+        compacted = (f'cryptolake_stream_compactions_total{{outcome="succeeded",{s},'
+                     f'table="{ns}.binance_klines"}}')
         one_file = f'cryptolake_stream_data_files{{{s},table="{ns}.binance_klines"}}'
         m = wait_for("a compaction of the klines table", lambda: (
             lambda m: m if m.get(compacted, 0) >= 1 and m.get(one_file) == 1 else None)(
