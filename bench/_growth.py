@@ -316,8 +316,8 @@ def _report(runs: list[Run], data: Path) -> dict[str, Any]:
             for r in runs
         ],
     }
-    full = next((r for r in runs if r.newest_day == "exclude"), None) or max(
-        (r for r in runs if r.newest_day == "include"), key=lambda r: r.fraction, default=None)
+    # the targets are on the full set: the run of all of it (less the newest day, if one follows)
+    full = next((r for r in runs if r.fraction >= 1 and r.newest_day != "only"), None)
     day = next((r for r in runs if r.newest_day == "only"), None)
     targets: dict[str, Any] = {}
     if full is not None:
