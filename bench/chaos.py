@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="leave the private stack running")
     parser.add_argument("--json", type=Path, default=None, help="write the report here too")
     parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=7200.0,
+        help="seconds one pipeline run may take before it counts as stuck",
+    )
+    parser.add_argument(
         "--reuse-reference",
         action="store_true",
         help="keep the reference digests under --root and reuse them while the "
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             rounds=args.rounds,
             faults=tuple(f for f in args.faults.split(",") if f),
             gap_s=tuple(args.gap),
+            run_timeout_s=args.run_timeout,
             reference_cache=root / "reference.json" if args.reuse_reference else None,
         )
         print(f"chaos seed {cfg.seed}", flush=True)
