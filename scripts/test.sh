@@ -5,7 +5,9 @@
 #   2. the import-boundary check (scripts/check_boundaries.py)
 #   3. the real stack: `cryptolake stack setup` and `stack up`   -> $CRYPTOLAKE_HOME
 #   4. pytest: the tiers that need the stack or installed distributions (markers integration,
-#      e2e, installed), and the fault harness (marker chaos, on a private stack of its own)
+#      e2e, installed); the fault harness (marker chaos) and the multi-node run (marker cluster)
+#      each start a private stack and two full pipeline runs: too long for this command's budget
+#      on 2 cores, they are opt-in (`make chaos`, `pytest -m cluster ...`)
 #   5. Pants: tailor --check, lint, check (mypy), the unit/conformance/meta tests, package
 #   (each test runs once: the unit tests under Pants only, the others under pytest only)
 #
@@ -35,14 +37,14 @@ else
   echo "no stack module yet: integration tests will be skipped" >&2
 fi
 
-step "4/5 pytest: integration, e2e, installed and chaos tests"
+step "4/5 pytest: integration, e2e and installed tests"
 set +e
 export CRYPTOLAKE_PLUGINS__STRICT=true  # a plugin that fails to load fails the tests
 dirs=()
 for d in packages/*/tests tests; do
   [ -n "$(find "$d" -name 'test_*.py' -not -path '*/thirdparty/*' | head -1)" ] && dirs+=("$d")
 done
-"$PY" -m pytest "${dirs[@]}" -m "integration or e2e or installed or chaos" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
+"$PY" -m pytest "${dirs[@]}" -m "integration or e2e or installed" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$HOME_DIR/pytest.log" | tail -1)"

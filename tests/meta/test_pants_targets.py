@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTER = {"integration", "e2e", "installed", "chaos"}
+OUTER = {"integration", "e2e", "installed", "chaos", "cluster"}
 BUILDS = sorted([*ROOT.glob("packages/*/tests/BUILD"), ROOT / "tests" / "BUILD"])
 
 
