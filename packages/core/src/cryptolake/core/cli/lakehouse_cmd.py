@@ -92,32 +92,30 @@ def digest(
 ) -> None:
     """A content hash of every table (order-insensitive, independent of files and snapshots):
     run it before and after a rerun to prove nothing changed."""
+    _show(lambda: layer_digest(get_settings(), tuple(layers), tuple(exclude)), as_json,
+          (key("layer"), key("table"), count("rows"), key("digest")),
+          lambda r: (r["layer"], r["table"], f"{r['rows']:,}", r["digest"][:16]))
+
+
+def _show(read: Any, as_json: bool, columns: tuple[Any, ...], cells: Any) -> None:
+    """Rows from ``read()`` as JSON or an 80-column table; an expected error is one line, exit 1."""
     try:
-        rows = layer_digest(get_settings(), tuple(layers), tuple(exclude))
+        rows = read()
     except CryptoLakeError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = report_table(key("layer"), key("table"), count("rows"), key("digest"))
+    table = report_table(*columns)
     for r in rows:
-        table.add_row(r["layer"], r["table"], f"{r['rows']:,}", r["digest"][:16])
+        table.add_row(*cells(r))
     print_table(table)
 
 
 @app.command("summary")
 def summary(as_json: bool = typer.Option(False, "--json")) -> None:
     """Row and snapshot counts of every table in bronze, silver, gold, ops and ml."""
-    try:
-        rows = layer_summary(get_settings())
-    except CryptoLakeError as exc:
-        Console(stderr=True).print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from exc
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    table = report_table(key("layer"), key("table"), count("rows"), count("snapshots"))
-    for r in rows:
-        table.add_row(r["layer"], r["table"], f"{r['rows']:,}", f"{r['snapshots']:,}")
-    print_table(table)
+    _show(lambda: layer_summary(get_settings()), as_json,
+          (key("layer"), key("table"), count("rows"), count("snapshots")),
+          lambda r: (r["layer"], r["table"], f"{r['rows']:,}", f"{r['snapshots']:,}"))
