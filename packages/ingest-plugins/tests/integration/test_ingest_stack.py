@@ -124,7 +124,7 @@ def test_live_websocket_gap_is_backfilled_into_kafka_and_bronze(
                 "ws_url": server.ws_url,
                 "rest_url": server.rest_url,
                 "max_messages": 40 + 150 - 52,
-                "max_seconds": 60,
+                "max_seconds": 300,
                 "reconnect_initial_s": 0.05,
                 "namespace": ns,
             },
@@ -156,7 +156,7 @@ def test_a_gap_beyond_the_backfill_limits_is_an_alert_in_ops_alerts(
                 "ws_url": server.ws_url,
                 "rest_url": server.rest_url,
                 "max_messages": 40 + 150 - 52,
-                "max_seconds": 60,
+                "max_seconds": 300,
                 "reconnect_initial_s": 0.05,
                 "max_backfill_trades": 5,
                 "namespace": ns,
@@ -294,7 +294,7 @@ def test_a_gap_across_a_restart_is_found_from_kafka_and_backfilled(
     lakehouse_settings: Settings, lakehouse_namespace: str
 ) -> None:
     s, ns = lakehouse_settings, lakehouse_namespace
-    base = {"symbols": ["BTCUSDT"], "max_seconds": 60, "namespace": ns}
+    base = {"symbols": ["BTCUSDT"], "max_seconds": 300, "namespace": ns}
     with BinanceStandin([Session(0)]) as server:  # the first process stops after 40 records
         first = run(
             s,
