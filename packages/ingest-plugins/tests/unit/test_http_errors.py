@@ -109,3 +109,28 @@ def test_workers_forked_from_one_parent_do_not_back_off_in_lockstep() -> None:
 def _child_pauses(_: int) -> list[float]:
     http = HttpClient("http://127.0.0.1:9", backoff_base_s=1.0, backoff_max_s=8.0)
     return [round(http._backoff(3), 6) for _ in range(5)]
+
+
+def test_partition_offsets_wait_out_a_leader_election_and_give_up_on_real_errors() -> None:
+    """After a broker restart the partition has no leader for a while: ``watermarks`` waits it
+    out; an error that is not about leadership is raised at once."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    from cryptolake.ingest.binance.jobs import watermarks
+
+    class Consumer:
+        def __init__(self, errors: list[int]) -> None:
+            self.errors, self.calls = errors, 0
+
+        def get_watermark_offsets(self, _tp: object, timeout: float) -> tuple[int, int]:
+            self.calls += 1
+            if self.errors:
+                raise KafkaException(KafkaError(self.errors.pop(0)))
+            return 3, 9
+
+    electing = Consumer([KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE])
+    assert watermarks(electing, object(), wait_s=30) == (3, 9) and electing.calls == 3
+    broken = Consumer([KafkaError.TOPIC_AUTHORIZATION_FAILED])
+    with pytest.raises(KafkaException):
+        watermarks(broken, object(), wait_s=30)
+    assert broken.calls == 1

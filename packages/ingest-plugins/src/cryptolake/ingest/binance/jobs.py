@@ -158,21 +158,26 @@ class BinanceKlines:
         return tally.result(writer)
 
 
-def watermarks(consumer: Any, tp: Any, attempts: int = 40) -> tuple[int, int]:
-    """(low, high) offsets of a partition, waiting out a new topic's leader election."""
+def watermarks(consumer: Any, tp: Any, wait_s: float = 120.0) -> tuple[int, int]:
+    """(low, high) offsets of a partition, waiting out a leader election (a new topic, or a
+    broker that just restarted) for up to ``wait_s`` seconds."""
     import time
 
-    from confluent_kafka import KafkaException
+    from confluent_kafka import KafkaError, KafkaException
 
-    for attempt in range(attempts):
+    electing = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                KafkaError.UNKNOWN_TOPIC_OR_PART, KafkaError._TRANSPORT, KafkaError._TIMED_OUT}
+    deadline = time.monotonic() + wait_s
+    while True:
         try:
             lo, hi = consumer.get_watermark_offsets(tp, timeout=10)
             return int(lo), int(hi)
         except KafkaException as exc:
-            if attempt == attempts - 1 or not exc.args[0].retriable():
+            err = exc.args[0]
+            waitable = err.retriable() or err.code() in electing
+            if not waitable or time.monotonic() >= deadline:
                 raise
-            time.sleep(0.25)
-    raise AssertionError("unreachable")
+            time.sleep(0.5)
 
 
 def read_back(settings: Any, topics: list[str], per_topic: int, symbols: set[str]) -> list[Any]:
