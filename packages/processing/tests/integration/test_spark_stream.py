@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from _wait import wait_for
 
 from cryptolake.core import JobContext, build_plugin_manager, run_job
 from cryptolake.core.clients import ensure_topics, load_catalog, producer_config, query
@@ -44,16 +45,6 @@ def produce(settings: Settings, messages: list[tuple[str, dict[str, Any] | bytes
         producer.produce(settings.kafka.topic_prefix + topic, key=b"BTCUSDT", value=body,
                          headers=[("source", b"test.replay")])
     assert producer.flush(30) == 0
-
-
-def wait_for(what: str, predicate: Any, timeout: float, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def bronze(settings: Settings, ident: str) -> pd.DataFrame:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _wait import wait_for
 
 from cryptolake.core.clients import ensure_topics, producer_config
 from cryptolake.core.settings import Settings
@@ -46,16 +46,6 @@ def scrape(port: int) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             out[name] = float(value)
     return out
-
-
-def wait_for(what: str, predicate: Any, timeout: float, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def produce(settings: Settings, messages: list[tuple[str, Any]]) -> None:
