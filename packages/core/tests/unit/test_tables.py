@@ -102,3 +102,35 @@ def test_a_conflicting_or_misplaced_table_drops_the_plugin(make_plugin_host: Any
     ops = TableContract("ops", "mine", (Column("x", "long"),))
     with pytest.raises(PluginError, match="may declare tables in bronze, gold, ml, silver only"):
         make_plugin_host([DeclaresTables(ops)], strict=True).load_registries()
+
+
+def test_ensure_table_uses_the_table_another_process_created_meanwhile(tmp_path: Any) -> None:
+    """The CLI and a worker both ensure ``ops.pipeline_runs`` on a fresh lakehouse: the one that
+    loses the race to create it loads the winner's table instead of failing."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from cryptolake.core.tables import ensure_table
+    from cryptolake.core.tables.ops import PIPELINE_RUNS
+
+    catalog = SqlCatalog(
+        "race", uri=f"sqlite:///{tmp_path}/catalog.db", warehouse=f"file://{tmp_path}/warehouse"
+    )
+    other = SqlCatalog(
+        "race", uri=f"sqlite:///{tmp_path}/catalog.db", warehouse=f"file://{tmp_path}/warehouse"
+    )
+    real_load = catalog.load_table
+    calls = {"n": 0}
+
+    def load_after_the_other_created_it(ident: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:  # our first look: not there yet; the other process creates it now
+            ensure_table(other, PIPELINE_RUNS)
+            from pyiceberg.exceptions import NoSuchTableError
+
+            raise NoSuchTableError(ident)
+        return real_load(ident)
+
+    catalog.load_table = load_after_the_other_created_it  # type: ignore[method-assign]
+    table = ensure_table(catalog, PIPELINE_RUNS)
+    assert [f.name for f in table.schema().fields] == PIPELINE_RUNS.column_names
+    assert calls["n"] == 2

@@ -216,7 +216,11 @@ def ensure_table(catalog: Catalog, contract: TableContract, *, namespace: str | 
 
     ``namespace`` overrides the contract's namespace (tests use a private one).
     """
-    from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError
+    from pyiceberg.exceptions import (
+        NamespaceAlreadyExistsError,
+        NoSuchTableError,
+        TableAlreadyExistsError,
+    )
 
     ns = namespace or contract.namespace
     ident = f"{ns}.{contract.name}"
@@ -228,13 +232,17 @@ def ensure_table(catalog: Catalog, contract: TableContract, *, namespace: str | 
         table = catalog.load_table(ident)
     except NoSuchTableError:
         schema = contract.iceberg_schema()
-        return catalog.create_table(
-            ident,
-            schema=schema,
-            partition_spec=contract.partition_spec(schema),
-            sort_order=contract.sort_order(schema),
-            properties={"format-version": "2", **contract.properties},
-        )
+        try:
+            return catalog.create_table(
+                ident,
+                schema=schema,
+                partition_spec=contract.partition_spec(schema),
+                sort_order=contract.sort_order(schema),
+                properties={"format-version": "2", **contract.properties},
+            )
+        except TableAlreadyExistsError:
+            # another process (the CLI and a worker, two workers) created it meanwhile: use theirs
+            table = catalog.load_table(ident)
     current = {f.name for f in table.schema().fields}
     missing = [c for c in contract.columns if c.name not in current]
     if missing:
