@@ -103,3 +103,21 @@ def test_an_overlay_with_nothing_in_the_shown_range_is_named() -> None:
                            predictions=[{"time": candles[-1]["time"], "price": 1.0}])
     assert [n.split(":")[0] for n in notes] == ["VWAP", "Anomalies"]
     assert empty_overlays([], ["vwap"]) == []  # no candles: the figure itself says so
+
+
+def test_calibration_reads_the_bins_the_ml_evaluation_writes() -> None:
+    from cryptolake.web.figures import calibration_bins, calibration_figure
+
+    # the JSON cryptolake.ml.evaluation.calibration_table stores in ml.evaluations
+    stored = ('[{"bin_low": 0.4, "bin_high": 0.5, "n": 12, "mean_pred": 0.46, "frac_up": 0.5},'
+              ' {"bin_low": 0.5, "bin_high": 0.6, "n": 30, "mean_pred": 0.55, "frac_up": 0.4}]')
+    bins = calibration_bins(stored)
+    assert bins == [{"predicted": 0.46, "observed": 0.5}, {"predicted": 0.55, "observed": 0.4}]
+    fig = with_empty_note(calibration_figure({"lgbm (BTCUSDT, 24 h)": bins}))
+    model = [t for t in fig["data"] if t["name"] != "perfect"]
+    assert model[0]["x"] == [0.46, 0.55] and model[0]["y"] == [0.5, 0.4]
+    assert "annotations" not in fig["layout"]
+    # scikit-learn's parallel lists, and nothing readable
+    assert calibration_bins({"prob_pred": [0.2], "prob_true": [0.1]}) == [
+        {"predicted": 0.2, "observed": 0.1}]
+    assert calibration_bins("not json") == []

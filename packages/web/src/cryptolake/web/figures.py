@@ -6,6 +6,7 @@ Every trace has a stable ``name`` (:data:`TRACE_NAMES`): the browser tests find 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -285,6 +286,36 @@ def overlay_price_figure(index: Sequence[Mapping[str, Any]], prices: Sequence[Ma
         "yaxis": {"title": {"text": "index"}, "range": [0, 100]},
         "yaxis2": {"title": {"text": "price"}, "overlaying": "y", "side": "right"},
         "legend": {"orientation": "h"}}}
+
+
+def _first(row: dict[str, Any], *keys: str) -> Any:
+    return next((row[k] for k in keys if row.get(k) is not None), None)
+
+
+def calibration_bins(value: Any) -> list[dict[str, Any]]:
+    """The calibration JSON of an evaluation as ``[{predicted, observed}]``.
+
+    ``cryptolake.ml.evaluation.calibration_table`` writes a list of bins
+    ``{bin_low, bin_high, n, mean_pred, frac_up}``; a dict of parallel lists
+    (``predicted``/``observed`` or ``prob_pred``/``prob_true``, as scikit-learn names them) is
+    read too."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if isinstance(value, dict):
+        xs = value.get("predicted") or value.get("prob_pred") or value.get("mean_predicted") or []
+        ys = value.get("observed") or value.get("prob_true") or value.get("fraction_positive") or []
+        return [{"predicted": x, "observed": y} for x, y in zip(xs, ys, strict=False)]
+    if isinstance(value, list):
+        out = []
+        for b in value:
+            if isinstance(b, dict):
+                out.append({"predicted": _first(b, "mean_pred", "predicted", "prob_pred", "mean_predicted"),
+                            "observed": _first(b, "frac_up", "observed", "prob_true", "fraction_positive")})
+        return out
+    return []
 
 
 def calibration_figure(bins: Mapping[str, Sequence[Mapping[str, Any]]], height: int = 360) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import reflex as rx
 
 from cryptolake.web import format as fmt
 from cryptolake.web import queries
-from cryptolake.web.figures import calibration_figure, lines_figure
+from cryptolake.web.figures import calibration_bins, calibration_figure, lines_figure
 from cryptolake.web.graphql import ApiError, GraphQLError, auth_headers, nodes
 from cryptolake.web.states.base import PageState, client, to_figure
 
@@ -28,28 +28,6 @@ def comparison_row(e: dict[str, Any]) -> dict[str, str]:
                     f"({fmt.percent(e.get('bestBaselineAccuracy'), fraction=True, signed=False)})",
         "beats": {True: "yes", False: "no"}.get(e.get("beatsBaseline"), fmt.MISSING),  # type: ignore[arg-type]
     }
-
-
-def calibration_bins(value: Any) -> list[dict[str, Any]]:
-    """The calibration JSON of an evaluation as ``[{predicted, observed}]``: a list of bins, or
-    a dict of parallel lists (``predicted``/``observed`` or ``prob_pred``/``prob_true``)."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    if isinstance(value, dict):
-        xs = value.get("predicted") or value.get("prob_pred") or value.get("mean_predicted") or []
-        ys = value.get("observed") or value.get("prob_true") or value.get("fraction_positive") or []
-        return [{"predicted": x, "observed": y} for x, y in zip(xs, ys, strict=False)]
-    if isinstance(value, list):
-        out = []
-        for b in value:
-            if isinstance(b, dict):
-                out.append({"predicted": b.get("predicted", b.get("prob_pred", b.get("mean_predicted"))),
-                            "observed": b.get("observed", b.get("prob_true", b.get("fraction_positive")))})
-        return out
-    return []
 
 
 def rolling_hits(rows: list[dict[str, Any]], window: int = 20) -> list[dict[str, Any]]:
