@@ -838,7 +838,7 @@ class ChaosConfig:
     max_runs: int = 4
     #: one pipeline run may take this long before it counts as stuck: the reference run of the
     #: small input took 57 min on 2 cores at load average 30 (12 min at load 10)
-    run_timeout_s: float = 7200.0
+    run_timeout_s: float = 1800.0
     #: keep the reference digests here and reuse them while the input and the code are the same
     reference_cache: Path | None = None
 

@@ -14,7 +14,7 @@ from rich.console import Console, Group
 from rich.table import Table
 
 from cryptolake.core.cli._run import parse_time
-from cryptolake.core.errors import ConfigError, CryptoLakeError
+from cryptolake.core.errors import ConfigError, CryptoLakeError, transient_cause
 from cryptolake.core.manager import PluginHost, build_plugin_manager
 from cryptolake.core.pipeline import (
     PipelineRun,
@@ -155,8 +155,23 @@ def _run_on_workers(run_: PipelineRun, steps: list[Step], timeout: float) -> Non
     build_chain(run_, steps).apply_async()
     deadline = time.monotonic() + timeout
     seen: set[str] = set()
+    outage: str | None = None
     while time.monotonic() < deadline:
-        rows = steps_of(settings, run_.run_id)
+        try:
+            rows = steps_of(settings, run_.run_id)
+        except Exception as exc:
+            why = transient_cause(exc)
+            if why is None:
+                raise
+            if outage is None:  # the catalog is restarting: the run goes on on the workers
+                console.print(f"  (cannot read ops.pipeline_runs for now: {why.splitlines()[0]}; "
+                              "still following)")
+            outage = why
+            time.sleep(2)
+            continue
+        if outage is not None:
+            console.print("  (ops.pipeline_runs readable again)")
+            outage = None
         for r in rows:
             if r["step"] not in seen:
                 seen.add(r["step"])

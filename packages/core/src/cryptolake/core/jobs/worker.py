@@ -28,8 +28,10 @@ worker process. ``celery -A cryptolake.core.jobs.worker`` still finds an app: th
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -37,7 +39,7 @@ from typing import Any
 from celery import Celery, Task, chain, signals
 from celery.schedules import crontab
 
-from cryptolake.core.errors import TransientError
+from cryptolake.core.errors import TransientError, transient_cause
 from cryptolake.core.jobs import StreamingTransform
 from cryptolake.core.logging import bind, configure
 from cryptolake.core.manager import PluginHost, build_plugin_manager
@@ -172,6 +174,38 @@ class StepTask(Task):  # type: ignore[misc]
     acks_late = True
 
 
+class BookkeepingTask(Task):  # type: ignore[misc]
+    """``finish_pipeline`` / ``fail_pipeline``: they only write ``ops.pipeline_runs``, so they
+    retry for as long as the catalog may reasonably be restarting (a run whose end is never
+    recorded looks "running" forever)."""
+
+    autoretry_for = (TransientError,)
+    retry_backoff = 2
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = 20
+    acks_late = True
+
+
+def _bookkeeping(fn: Callable[..., str]) -> Callable[..., str]:
+    """``fn`` with the errors of a service that went away turned into :class:`TransientError`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        try:
+            return fn(*args, **kwargs)
+        except TransientError:
+            raise
+        except Exception as exc:
+            why = transient_cause(exc)
+            if why is None:
+                raise
+            log.warning("%s: %s; retrying", fn.__name__, why)
+            raise TransientError(f"{fn.__name__}: {why}") from exc
+
+    return wrapper
+
+
 def _host(task: Task) -> PluginHost:
     app = task.app
     if isinstance(app, CryptoLakeCelery):
@@ -190,7 +224,18 @@ def _run_step(
     pipeline_run = PipelineRun.from_dict(run)
     the_step = Step.from_dict(step)
     with bind(run_id=pipeline_run.run_id, step=the_step.label):
-        outcome = execute_step(_host(task), pipeline_run, index, the_step)
+        try:
+            outcome = execute_step(_host(task), pipeline_run, index, the_step)
+        except TransientError:
+            raise
+        except Exception as exc:
+            # a service went away under the step (PostgreSQL, S3, Trino restarting): retried like
+            # a TransientError the job raised itself; anything else fails the chain at once
+            why = transient_cause(exc)
+            if why is None:
+                raise
+            log.warning("step %s of run %s: %s; retrying", the_step.label, pipeline_run.run_id, why)
+            raise TransientError(f"{the_step.label}: {why}") from exc
     return {"step": the_step.label, "status": outcome.status, "rows_in": outcome.rows_in,
             "rows_out": outcome.rows_out, "rejected": outcome.rejected,
             "duration_s": outcome.duration_s, "gate": outcome.gate}
@@ -322,8 +367,9 @@ def _register_tasks(app: Celery) -> None:
     ):
         app.task(name=name, base=StepTask, bind=True)(fn)
     app.task(name="cryptolake.core.start_pipeline", bind=True)(start_pipeline)
-    app.task(name="cryptolake.core.finish_pipeline")(finish_pipeline)
-    app.task(name="cryptolake.core.fail_pipeline")(fail_pipeline)
+    app.task(name="cryptolake.core.finish_pipeline", base=BookkeepingTask)(
+        _bookkeeping(finish_pipeline))
+    app.task(name="cryptolake.core.fail_pipeline", base=BookkeepingTask)(_bookkeeping(fail_pipeline))
     app.task(name="cryptolake.processing.check_stream", bind=True)(check_stream)
     _register_plugin_tasks(app)
 
