@@ -298,7 +298,10 @@ def test_a_failed_gate_stops_the_chain_and_records_why(
 def test_a_worker_killed_mid_task_is_redelivered_without_duplicates(
     env: dict[str, str], start_process: Start, lakehouse_namespace: str, tmp_path: Path
 ) -> None:
-    slow = {**env, "PROBE_SLEEP_S": "6", "PROBE_ROWS": "7"}
+    # the default visibility timeout (6 h): only the rescuer's start-up restore can bring the
+    # task back within this test
+    slow = {**env, "PROBE_SLEEP_S": "6", "PROBE_ROWS": "7",
+            "CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S": str(6 * 3600)}
     first = _worker(start_process, slow, "doomed")
     runner = subprocess.Popen(
         [

@@ -214,6 +214,12 @@ class JobsSettings(BaseModel):
     visibility_timeout_s: int = Field(
         6 * 3600, description="seconds before an unacknowledged task is redelivered"
     )
+    restore_orphans_at_start: bool = Field(
+        True,
+        description="a worker that starts while no other worker answers puts back at once the "
+        "tasks a stopped worker had taken but not finished (instead of after the visibility "
+        "timeout)",
+    )
     worker_metrics_port: int = Field(
         19101, ge=0, description="port of the worker's Prometheus /metrics (0: none)"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,8 @@ from cryptolake.core.pipeline import (
     steps_of,
 )
 from cryptolake.core.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 app = typer.Typer(help="Run the pipelines and inspect their runs.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
@@ -238,7 +241,13 @@ def worker(
     settings = get_settings()
     _metrics("worker", settings.jobs.worker_metrics_port)
     from cryptolake.core.jobs.worker import app as celery_app
+    from cryptolake.core.jobs.worker import restore_orphaned_tasks
 
+    if settings.jobs.restore_orphans_at_start:
+        try:
+            restore_orphaned_tasks(celery_app)
+        except Exception as exc:  # Redis not up yet: the visibility timeout still applies
+            log.warning("could not look for tasks of a stopped worker: %s", exc)
     celery_app.worker_main(
         ["worker", "-Q", queues, "-c", str(concurrency), "-n", name, "--loglevel",
          settings.log.level, "-P", "prefork", "--without-gossip", "--without-mingle"]

@@ -121,6 +121,36 @@ def make_app(settings: Settings | None = None, host: PluginHost | None = None) -
     return app
 
 
+def restore_orphaned_tasks(app: Celery, timeout: float = 2.0) -> int | None:
+    """Put back on their queues the tasks a killed worker had taken but not acknowledged —
+    when no other worker is alive to be running them. Returns how many, or ``None`` when
+    another worker answered (its tasks in flight are left alone: they come back after the
+    visibility timeout if it dies too).
+
+    Called as a worker starts, before it consumes: a worker killed mid-task (``kill -9``, OOM)
+    and started again by the supervisor then resumes the chain at once instead of after the
+    visibility timeout (6 h by default). Steps are idempotent, so a task that had in fact
+    finished is only run once more."""
+    alive = [name for reply in (app.control.ping(timeout=timeout) or []) for name in reply]
+    if alive:
+        log.info("workers alive (%s): their unacknowledged tasks are left to them",
+                 ", ".join(sorted(alive)))
+        return None
+    restored = 0
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        qos = getattr(channel, "qos", None)
+        if qos is None or not hasattr(qos, "restore_by_tag"):
+            return 0  # not the Redis transport
+        with channel.conn_or_acquire() as client:
+            for tag in client.zrange(qos.unacked_index_key, 0, -1):
+                qos.restore_by_tag(tag, client)
+                restored += 1
+    if restored:
+        log.warning("restored %d task(s) a stopped worker had not finished", restored)
+    return restored
+
+
 @cache
 def get_app() -> CryptoLakeCelery:
     """The app of this process's settings, made once (what ``celery -A`` finds as ``app``)."""
