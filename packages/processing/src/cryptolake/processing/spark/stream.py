@@ -98,10 +98,13 @@ class BatchWriter:
         ).collect()
         return bool(rows)
 
-    def new_rows(self, session: SparkSession, df: DataFrame, table: str, contract: Any
-                 ) -> DataFrame:
+    def new_rows(self, session: SparkSession, df: DataFrame, table: str, contract: Any,
+                 bounds: tuple[Any, Any] | None = None) -> DataFrame:
         """Rows of ``df`` whose (natural key, payload_sha256) is neither repeated in the batch
-        nor stored in ``table`` (compared over the batch's range of the partition column)."""
+        nor stored in ``table`` (compared over the batch's range of the partition column).
+
+        ``bounds`` is that range as strings when the caller already has it (the batch's one
+        statistics pass); without it a Spark job finds it."""
         from pyspark.sql import Window as W
         from pyspark.sql import functions as F
 
@@ -111,8 +114,12 @@ class BatchWriter:
         part_col = contract.partition_by[0].column if contract.partition_by else None
         existing = session.table(table)
         if part_col is not None:
-            lo, hi = df.agg(F.min(part_col), F.max(part_col)).first()  # type: ignore[misc]
-            if lo is None:
+            if bounds is None:
+                lo, hi = df.agg(F.min(part_col), F.max(part_col)).first()  # type: ignore[misc]
+            else:
+                kind = next(c for c in contract.columns if c.name == part_col).spark_type()
+                lo, hi = (None if b is None else F.lit(b).cast(kind) for b in bounds)
+            if lo is None or hi is None:
                 return df
             existing = existing.where(F.col(part_col).between(lo, hi))
         return df.join(existing.select(*ident), on=ident, how="left_anti")
@@ -130,56 +137,95 @@ class BatchWriter:
         )
         return True
 
+    def _statistics(self, parts: dict[str, tuple[Any, DataFrame]]) -> dict[str, dict[str, Any]]:
+        """One Spark job over the batch: per topic, its records, how many are invalid, the
+        oldest Kafka timestamp, and the range of the target table's partition column over its
+        valid records (as strings: one schema for every topic)."""
+        from functools import reduce
+
+        from pyspark.sql import functions as F
+
+        frames = []
+        for topic, (r, part) in parts.items():
+            contract = self.contracts[r.topic]
+            part_col = contract.partition_by[0].column if contract.partition_by else None
+            if part_col is not None:
+                expr = _routes.column_exprs(r, contract)[contract.column_names.index(part_col)]
+                value = F.when(F.col("_ok"), expr)
+            else:
+                value = F.lit(None)
+            frames.append(part.select(F.col("_ok"), F.col("timestamp"), value.alias("_pc")).agg(
+                F.lit(topic).alias("topic"),
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.when(F.col("_ok"), 0).otherwise(1)).alias("bad"),
+                F.unix_millis(F.min("timestamp")).alias("oldest_ms"),
+                F.min("_pc").cast("string").alias("lo"),
+                F.max("_pc").cast("string").alias("hi"),
+            ))
+        rows = reduce(lambda a, b: a.unionByName(b), frames).collect()
+        return {str(row["topic"]): row.asDict() for row in rows if row["n"]}
+
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         from pyspark.sql import functions as F
 
         session = batch.sparkSession
         started = time.monotonic()
+        phases: dict[str, float] = {}
+
+        def phase(name: str, since: float) -> float:
+            now = time.monotonic()
+            phases[name] = phases.get(name, 0.0) + now - since
+            return now
+
         if self.first_batch is None:
             self.first_batch = batch_id
         batch = batch.persist()
         counts: dict[str, int] = {}
         rejected_total = 0
-        # one pass over the batch: records and oldest Kafka timestamp per topic; topics without
-        # records this time cost no Spark job below
-        topics = {
-            str(row["topic"]): (int(row["n"]), int(row["oldest_ms"]))
-            for row in batch.groupBy("topic").agg(
-                F.count(F.lit(1)).alias("n"), F.unix_millis(F.min("timestamp")).alias("oldest_ms")
-            ).collect()
-        }
         oldest: dict[str, int] = {}
+        topics: dict[str, tuple[int, int]] = {}
         try:
             write_status(self.settings, self.config.name, state="running", phase="writing",
                          batch_id=batch_id)
-            by_table: dict[str, list[DataFrame]] = {}
-            rejects: list[DataFrame] = []
+            # every route's records parsed once; one statistics job says which topics have
+            # records, whether any is invalid, and each table's range to deduplicate against
+            parts: dict[str, tuple[Any, DataFrame]] = {}
             for r in self.routes:
-                if self.prefix + r.topic not in topics:
-                    continue
-                t_oldest = topics[self.prefix + r.topic][1]
-                table = self.targets[r.topic]
-                oldest[table] = min(oldest.get(table, t_oldest), t_oldest)
                 part = batch.where(F.col("topic") == self.prefix + r.topic).withColumn(
                     "_p", F.from_json(F.col("value").cast("string"), r.schema)
-                )
-                good = part.where(_routes.valid_condition(r)).select(
-                    *_routes.column_exprs(r, self.contracts[r.topic])
-                )
-                by_table.setdefault(self.targets[r.topic], []).append(good)
-                rejects.append(
-                    part.where(~_routes.valid_condition(r)).select(
-                        _routes.header("source").alias("source"),
-                        F.lit(r.table).alias("feed"),
-                        F.coalesce(_routes.header("layout"), F.lit(r.layout)).alias("layout"),
-                        F.coalesce(_routes.header("origin"), _routes.origin()).alias("origin"),
-                        _routes.rejection_reason(r).alias("reason"),
-                        F.col("value").cast("string").alias("raw"),
-                        F.col("topic").alias("kafka_topic"),
-                        F.col("partition").alias("kafka_partition"),
-                        F.col("offset").alias("kafka_offset"),
+                ).withColumn("_ok", _routes.valid_condition(r))
+                parts[self.prefix + r.topic] = (r, part)
+            t = time.monotonic()
+            stats = self._statistics(parts)
+            t = phase("read", t)
+            topics = {name: (int(st["n"]), int(st["oldest_ms"])) for name, st in stats.items()}
+            by_table: dict[str, list[DataFrame]] = {}
+            bounds: dict[str, tuple[Any, Any]] = {}
+            rejects: list[DataFrame] = []
+            for name, st in stats.items():
+                r, part = parts[name]
+                table = self.targets[r.topic]
+                oldest[table] = min(oldest.get(table, st["oldest_ms"]), st["oldest_ms"])
+                if st["n"] > (st["bad"] or 0):
+                    good = part.where(F.col("_ok")).select(
+                        *_routes.column_exprs(r, self.contracts[r.topic])
                     )
-                )
+                    by_table.setdefault(table, []).append(good)
+                    bounds[table] = _widen(bounds.get(table), (st["lo"], st["hi"]))
+                if st["bad"]:
+                    rejects.append(
+                        part.where(~F.col("_ok")).select(
+                            _routes.header("source").alias("source"),
+                            F.lit(r.table).alias("feed"),
+                            F.coalesce(_routes.header("layout"), F.lit(r.layout)).alias("layout"),
+                            F.coalesce(_routes.header("origin"), _routes.origin()).alias("origin"),
+                            _routes.rejection_reason(r).alias("reason"),
+                            F.col("value").cast("string").alias("raw"),
+                            F.col("topic").alias("kafka_topic"),
+                            F.col("partition").alias("kafka_partition"),
+                            F.col("offset").alias("kafka_offset"),
+                        )
+                    )
             contracts = {self.targets[r.topic]: self.contracts[r.topic] for r in self.routes}
             for table, frames in by_table.items():
                 if self.already_written(session, table, batch_id):
@@ -189,33 +235,37 @@ class BatchWriter:
                 df = frames[0]
                 for f in frames[1:]:
                     df = df.unionByName(f)
-                df = self.new_rows(session, df, table, contracts[table]).cache()
+                df = self.new_rows(session, df, table, contracts[table], bounds[table]).cache()
                 n = df.count()
+                t = phase("dedup", t)
                 if n:
                     self._append(session, df, table, batch_id)
+                    t = phase("commit", t)
                 counts[table] = n
                 df.unpersist()
-            rejected_total = self._reject(session, rejects, batch_id)
+            if rejects:
+                rejected_total = self._reject(session, rejects, batch_id)
+                t = phase("rejects", t)
             if self.config.pause_after_commit_s:
                 write_status(self.settings, self.config.name, phase="committed",
                              batch_id=batch_id)
                 time.sleep(self.config.pause_after_commit_s)
         finally:
             batch.unpersist()
-        for t, n in counts.items():
-            self.totals[t] = self.totals.get(t, 0) + n
+        for tb, n in counts.items():
+            self.totals[tb] = self.totals.get(tb, 0) + n
         duration = time.monotonic() - started
-        log.info("batch %d: %s rows, %d rejected in %.1fs", batch_id, counts, rejected_total,
-                 duration)
+        log.info("batch %d: %s rows, %d rejected in %.1fs (%s)", batch_id, counts, rejected_total,
+                 duration, ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()))
         if self.metrics is not None:
             now_ms = time.time() * 1000
             self.metrics.batch(
                 duration,
-                topics={t.removeprefix(self.prefix): n for t, (n, _) in topics.items()},
-                written={t.split(".", 1)[1]: n for t, n in counts.items()},
+                topics={tp.removeprefix(self.prefix): n for tp, (n, _) in topics.items()},
+                written={tb.split(".", 1)[1]: n for tb, n in counts.items()},
                 rejected={f"{self.config.bronze_namespace}.{REJECTS_TABLE}": rejected_total},
-                ages={t.split(".", 1)[1]: max(0.0, (now_ms - ms) / 1000)
-                      for t, ms in oldest.items() if counts.get(t)},
+                ages={tb.split(".", 1)[1]: max(0.0, (now_ms - ms) / 1000)
+                      for tb, ms in oldest.items() if counts.get(tb)},
             )
         if self.on_batch is not None:
             self.on_batch(batch_id, {**counts, "rejected": rejected_total})
@@ -239,6 +289,15 @@ class BatchWriter:
             return n
         finally:
             df.unpersist()
+
+
+def _widen(a: tuple[Any, Any] | None, b: tuple[Any, Any]) -> tuple[Any, Any]:
+    """The range covering ``a`` and ``b`` (``(lo, hi)`` of one type; ``None`` bounds: none)."""
+    if a is None:
+        return b
+    lows = [x for x in (a[0], b[0]) if x is not None]
+    highs = [x for x in (a[1], b[1]) if x is not None]
+    return (min(lows) if lows else None, max(highs) if highs else None)
 
 
 def _reject_rows(df: DataFrame, contract: Any) -> DataFrame:
