@@ -131,6 +131,10 @@ class BatchWriter:
             return False
         (
             df.writeTo(table)
+            # a micro-batch is small: write it as it comes (one open file per partition) rather
+            # than shuffle it by partition first (Iceberg's default "hash" distribution)
+            .option("distribution-mode", "none")
+            .option("fanout-enabled", "true")
             .option(f"snapshot-property.{STREAM_ID_PROPERTY}", self.stream_id)
             .option(f"snapshot-property.{BATCH_PROPERTY}", str(batch_id))
             .append()
