@@ -59,6 +59,8 @@ log = logging.getLogger(__name__)
 STREAM_ID_PROPERTY = "cryptolake.stream-id"
 BATCH_PROPERTY = "cryptolake.stream-batch"
 REJECTS_TABLE = "rejects"
+#: a micro-batch up to this many new rows is written by one task (a streaming batch: ~10^2)
+SINGLE_WRITER_ROWS = 100_000
 
 
 # -- the batch writer -------------------------------------------------------------------------
@@ -243,7 +245,10 @@ class BatchWriter:
                 n = df.count()
                 t = phase("dedup", t)
                 if n:
-                    self._append(session, df, table, batch_id)
+                    # one writing task for a small batch: one file per table partition, not
+                    # one per Kafka partition and table partition
+                    out = df.coalesce(1) if n <= SINGLE_WRITER_ROWS else df
+                    self._append(session, out, table, batch_id)
                     t = phase("commit", t)
                 counts[table] = n
                 df.unpersist()
