@@ -130,7 +130,7 @@ def test_ensure_table_uses_the_table_another_process_created_meanwhile(tmp_path:
             raise NoSuchTableError(ident)
         return real_load(ident)
 
-    catalog.load_table = load_after_the_other_created_it  # type: ignore[method-assign]
+    catalog.load_table = load_after_the_other_created_it  # type: ignore[method-assign,assignment]
     table = ensure_table(catalog, PIPELINE_RUNS)
     assert [f.name for f in table.schema().fields] == PIPELINE_RUNS.column_names
     assert calls["n"] == 2
