@@ -92,6 +92,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__BROKER_DB", "Redis database of the Celery broker (default 0)"),
     KnownEnv("CRYPTOLAKE_JOBS__RESULT_DB", "Redis database of the Celery results (default 1)"),
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),
+    KnownEnv("CRYPTOLAKE_JOBS__RESTORE_ORPHANS_AT_START", "a worker starting alone puts back at once the tasks a stopped worker had taken"),
     KnownEnv("CRYPTOLAKE_JOBS__WORKER_METRICS_PORT", "port of the worker's Prometheus /metrics, default 19101 (0: none)"),
     KnownEnv("CRYPTOLAKE_JOBS__BEAT_METRICS_PORT", "port of beat's Prometheus /metrics, default 19102 (0: none)"),
     KnownEnv("CRYPTOLAKE_JOBS__METRICS_HOST", "interface of the worker's and beat's /metrics (default 127.0.0.1)"),
