@@ -121,8 +121,8 @@ def transient_cause(exc: BaseException) -> str | None:
     service we depend on was unreachable or restarting. ``None`` for anything else — bad data,
     bad configuration, a failed gate and our own bugs are never retried.
 
-    A :class:`TerminalError` or :class:`QualityGateFailed` anywhere on the chain wins: it is the
-    verdict of code that knew better."""
+    A :class:`TerminalError`, :class:`ConfigError` or :class:`QualityGateFailed` anywhere on the
+    chain wins: it is the verdict of code that knew better."""
     seen: set[int] = set()
     found: str | None = None
     current: BaseException | None = exc

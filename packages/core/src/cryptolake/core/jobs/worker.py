@@ -31,7 +31,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -217,21 +218,30 @@ class BookkeepingTask(Task):  # type: ignore[misc]
     acks_late = True
 
 
+@contextmanager
+def _retried_when_transient(label: str) -> Iterator[None]:
+    """Errors of a service that went away (PostgreSQL, S3, Trino restarting; see
+    :func:`~cryptolake.core.errors.transient_cause`) become a :class:`TransientError` naming
+    ``label``, which the task retries with backoff; anything else fails the task at once."""
+    try:
+        yield
+    except TransientError:
+        raise
+    except Exception as exc:
+        why = transient_cause(exc)
+        if why is None:
+            raise
+        log.warning("%s: %s; retrying", label, why)
+        raise TransientError(f"{label}: {why}") from exc
+
+
 def _bookkeeping(fn: Callable[..., str]) -> Callable[..., str]:
     """``fn`` with the errors of a service that went away turned into :class:`TransientError`."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> str:
-        try:
+        with _retried_when_transient(fn.__name__):
             return fn(*args, **kwargs)
-        except TransientError:
-            raise
-        except Exception as exc:
-            why = transient_cause(exc)
-            if why is None:
-                raise
-            log.warning("%s: %s; retrying", fn.__name__, why)
-            raise TransientError(f"{fn.__name__}: {why}") from exc
 
     return wrapper
 
@@ -253,19 +263,9 @@ def _run_step(
 ) -> dict[str, Any]:
     pipeline_run = PipelineRun.from_dict(run)
     the_step = Step.from_dict(step)
-    with bind(run_id=pipeline_run.run_id, step=the_step.label):
-        try:
-            outcome = execute_step(_host(task), pipeline_run, index, the_step)
-        except TransientError:
-            raise
-        except Exception as exc:
-            # a service went away under the step (PostgreSQL, S3, Trino restarting): retried like
-            # a TransientError the job raised itself; anything else fails the chain at once
-            why = transient_cause(exc)
-            if why is None:
-                raise
-            log.warning("step %s of run %s: %s; retrying", the_step.label, pipeline_run.run_id, why)
-            raise TransientError(f"{the_step.label}: {why}") from exc
+    with bind(run_id=pipeline_run.run_id, step=the_step.label), \
+            _retried_when_transient(the_step.label):
+        outcome = execute_step(_host(task), pipeline_run, index, the_step)
     return {"step": the_step.label, "status": outcome.status, "rows_in": outcome.rows_in,
             "rows_out": outcome.rows_out, "rejected": outcome.rejected,
             "duration_s": outcome.duration_s, "gate": outcome.gate}

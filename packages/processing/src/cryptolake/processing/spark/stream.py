@@ -101,12 +101,10 @@ class BatchWriter:
         return bool(rows)
 
     def new_rows(self, session: SparkSession, df: DataFrame, table: str, contract: Any,
-                 bounds: tuple[Any, Any] | None = None) -> DataFrame:
+                 bounds: tuple[Any, Any]) -> DataFrame:
         """Rows of ``df`` whose (natural key, payload_sha256) is neither repeated in the batch
-        nor stored in ``table`` (compared over the batch's range of the partition column).
-
-        ``bounds`` is that range as strings when the caller already has it (the batch's one
-        statistics pass); without it a Spark job finds it."""
+        nor stored in ``table`` (compared over the batch's range of the partition column,
+        ``bounds``: as strings, from the batch's statistics job)."""
         from pyspark.sql import Window as W
         from pyspark.sql import functions as F
 
@@ -116,11 +114,8 @@ class BatchWriter:
         part_col = contract.partition_by[0].column if contract.partition_by else None
         existing = session.table(table)
         if part_col is not None:
-            if bounds is None:
-                lo, hi = df.agg(F.min(part_col), F.max(part_col)).first()  # type: ignore[misc]
-            else:
-                kind = next(c for c in contract.columns if c.name == part_col).spark_type()
-                lo, hi = (None if b is None else F.lit(b).cast(kind) for b in bounds)
+            kind = next(c for c in contract.columns if c.name == part_col).spark_type()
+            lo, hi = (None if b is None else F.lit(b).cast(kind) for b in bounds)
             if lo is None or hi is None:
                 return df
             existing = existing.where(F.col(part_col).between(lo, hi))
