@@ -27,10 +27,11 @@ for a in "$@"; do [ "$a" = "--browser" ] && browser=1; done
 UV="$HOME_DIR/tools/uv/bin/uv"
 PY="$("$HOME_DIR/venv/bin/python" -c 'import sys; print(sys._base_executable)')"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$HOME_DIR/uv-cache}"
+export UV_COMPILE_BYTECODE=1  # see scripts/bootstrap.sh: no per-process compiling of Reflex
 mkdir -p "$WEB"
 
 # 1. the web venv -----------------------------------------------------------------------------
-want="$( (cat "$LOCK" "$ROOT/packages/web/pyproject.toml"; echo "$ROOT") | sha256sum | cut -d' ' -f1)"
+want="$( (cat "$LOCK" "$ROOT/packages/web/pyproject.toml"; echo "$ROOT" bytecode-1) | sha256sum | cut -d' ' -f1)"
 if [ -f "$VENV/.cryptolake-stamp" ] && [ "$(cat "$VENV/.cryptolake-stamp")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
   step "web environment up to date ($VENV)"
 else

@@ -36,10 +36,19 @@ if [ ! -x "$TOOLS/uv/bin/uv" ] || [ "$("$TOOLS/uv/bin/uv" --version | cut -d' ' 
 fi
 UV="$TOOLS/uv/bin/uv"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$HOME_DIR/uv-cache}"
+# Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE is set (CI images often set
+# it) Python would otherwise compile every imported module from source in every process — ~9 s of
+# each `cryptolake ml …` command went to compiling scikit-learn and torch (bench/cli.py).
+export UV_COMPILE_BYTECODE=1
+BYTECODE="bytecode-1"  # in the stamp: an environment installed before this line is compiled once
+compile_own() {  # our editable sources (cheap when nothing changed; __pycache__ is git-ignored)
+  "$VENV/bin/python" -m compileall -q "$ROOT"/packages/*/src >/dev/null || true
+}
 
 ML_LOCK="$ROOT/3rdparty/python/ml.lock"    # python-ml: the default resolve + torch, scikit-learn
-want="$( (cat "$LOCK"; [ -f "$ML_LOCK" ] && cat "$ML_LOCK"; for p in "$ROOT"/packages/*/pyproject.toml; do echo "$p"; cat "$p"; done; echo "$ROOT") | sha256sum | cut -d' ' -f1)"
+want="$( (cat "$LOCK"; [ -f "$ML_LOCK" ] && cat "$ML_LOCK"; for p in "$ROOT"/packages/*/pyproject.toml; do echo "$p"; cat "$p"; done; echo "$ROOT" "$BYTECODE") | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+  compile_own
   step "python environment up to date ($VENV)"
   exit 0
 fi
@@ -84,5 +93,6 @@ step "installing the packages (editable)"
 args=()
 for p in "$ROOT"/packages/*/; do args+=(-e "$p"); done
 "$UV" pip install -q --python "$VENV/bin/python" --no-deps "${args[@]}"
+compile_own
 echo "$want" > "$STAMP"
 step "python environment ready ($VENV)"
