@@ -177,6 +177,20 @@ def test_trades_candles_vwap_from_recorded_minutes(lakehouse_settings: Settings,
     np.testing.assert_allclose(vwap["volume"], expected["volume"], rtol=1e-12)
     assert vwap["trade_count"].tolist() == expected["trade_count"].tolist()
 
+    # changes on two days ten days apart: an incremental run recomputes those two minutes, not
+    # the ten days between them (one range per changed day)
+    old = {**trades[0], "a": 6_000_000, "T": trades[0]["T"] - 10 * 86_400_000,
+           "E": trades[0]["E"] - 10 * 86_400_000}
+    again = {**trades[10], "a": 6_000_001, "p": "1.00000000", "T": trades[10]["T"] + 1}
+    seed(settings, ns, "binance_agg_trades",
+         [rec.bronze_trade_row(t, fetched + timedelta(hours=2), 30_000 + i)
+          for i, t in enumerate((old, again))])
+    assert run(settings, "silver.trades", ns, incremental_slack_minutes=0).rows_out == 2
+    spread = run(settings, "silver.ohlcv_1m", ns, incremental_slack_minutes=0)
+    assert spread.details["window"].startswith("2 ranges within [2024-11-20T23:00:"), spread.details
+    assert spread.rows_in == 2 and spread.rows_out == 2  # one new candle, one changed low
+    assert len(table(settings, silver(ns, "ohlcv_1m"), ["symbol", "open_time"])) == 31
+
 
 def pandas_vwap(trades: list[dict[str, Any]], minutes: int, slide: int) -> pd.DataFrame:
     df = pd.DataFrame({

@@ -120,3 +120,32 @@ def test_every_stream_setting_is_listed_in_known_env() -> None:
 
     listed = {e.name for e in KNOWN_ENV if e.owner == "cryptolake-processing"}
     assert {f"CRYPTOLAKE_STREAM__{f.upper()}" for f in StreamConfig.model_fields} == listed
+
+
+def test_a_window_of_ranges_recomputes_only_them() -> None:
+    from cryptolake.processing.spark._common import merge_spans
+
+    d = datetime(2023, 12, 31, 5, tzinfo=UTC)
+    far = datetime(2024, 12, 30, 23, 30, tzinfo=UTC)
+    w = Window.union([(far, far + timedelta(minutes=1)), (d, d + timedelta(hours=2)),
+                      (d + timedelta(hours=1), d + timedelta(hours=3))])
+    assert w.spans == ((d, d + timedelta(hours=3)), (far, far + timedelta(minutes=1)))
+    assert (w.start, w.end) == (d, far + timedelta(minutes=1))
+    sql = w.sql("t")
+    assert "(t >= TIMESTAMP '2023-12-31 05:00:00.000000' AND t < TIMESTAMP '2023-12-31 " in sql
+    assert " OR (t >= TIMESTAMP '2024-12-30 23:30:00.000000'" in sql
+    # aligning and widening act on each range, and ranges that come to overlap merge
+    a = w.aligned(timedelta(days=1))
+    assert a.spans == ((datetime(2023, 12, 31, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)),
+                       (datetime(2024, 12, 30, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC)))
+    wide = a.widened(after=timedelta(days=400))
+    assert wide.spans is None and wide.start == a.start
+    assert "2 ranges" in w.describe()
+    # one range is a plain window; more than the limit merge across their smallest gaps
+    assert Window.union([(d, far)]) == Window(d, far)
+    many = [(d + timedelta(days=i), d + timedelta(days=i, hours=1)) for i in (0, 1, 2, 10, 30)]
+    assert merge_spans(many, limit=3) == (
+        (d, d + timedelta(days=2, hours=1)), many[3], many[4])
+    with pytest.raises(ValueError):
+        Window.union([])
+

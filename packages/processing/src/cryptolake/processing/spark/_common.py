@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -125,12 +125,44 @@ def ceil_to(ts: datetime, step: timedelta) -> datetime:
     return floored if floored == utc(ts) else floored + step
 
 
+#: An incremental run recomputes at most so many disjoint ranges; beyond, the closest merge.
+MAX_SPANS = 64
+
+
+def _utc(ts: datetime) -> datetime:
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def merge_spans(
+    spans: Iterable[tuple[datetime, datetime]], *, gap: timedelta = timedelta(0),
+    limit: int = MAX_SPANS,
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Half-open ranges sorted and merged where they overlap or lie within ``gap`` of each other;
+    more than ``limit`` left, the ones with the smallest gaps between them are merged too."""
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted((_utc(a), _utc(b)) for a, b in spans):
+        if out and a - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    while len(out) > max(limit, 1):
+        i = min(range(len(out) - 1), key=lambda k: out[k + 1][0] - out[k][1])
+        out[i : i + 2] = [(out[i][0], out[i + 1][1])]
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Window:
-    """A half-open event-time range ``[start, end)``; either bound may be open."""
+    """A half-open event-time range ``[start, end)``; either bound may be open.
+
+    With ``spans`` the window is only those disjoint half-open ranges within ``[start, end)``
+    (an incremental run whose changes lie on a few days years apart recomputes those days, not
+    the years between them); ``start``/``end`` are then their hull.
+    """
 
     start: datetime | None = None
     end: datetime | None = None
+    spans: tuple[tuple[datetime, datetime], ...] | None = None
 
     @classmethod
     def of(cls, ctx: JobContext) -> Window:
@@ -139,17 +171,36 @@ class Window:
             raise ConfigError(f"--from {start.isoformat()} must be before --to {end.isoformat()}")
         return cls(start, end)
 
+    @classmethod
+    def union(cls, spans: Iterable[tuple[datetime, datetime]]) -> Window:
+        """The window of these ranges (merged where they overlap or touch)."""
+        merged = merge_spans(spans)
+        if not merged:
+            raise ValueError("a window of no ranges")
+        if len(merged) == 1:
+            return cls(*merged[0])
+        return cls(merged[0][0], merged[-1][1], merged)
+
+    def _each(
+        self, edit: Callable[[datetime, datetime], tuple[datetime, datetime]], hull: Window
+    ) -> Window:
+        if self.spans is None:
+            return hull
+        return Window.union(edit(a, b) for a, b in self.spans)
+
     def aligned(self, step: timedelta) -> Window:
         """Widened to whole buckets of ``step`` so no bucket is computed from part of its input."""
-        return Window(
+        hull = Window(
             floor_to(self.start, step) if self.start else None,
             ceil_to(self.end, step) if self.end else None,
         )
+        return self._each(lambda a, b: (floor_to(a, step), ceil_to(b, step)), hull)
 
     def widened(self, before: timedelta = timedelta(0), after: timedelta = timedelta(0)) -> Window:
-        return Window(
+        hull = Window(
             self.start - before if self.start else None, self.end + after if self.end else None
         )
+        return self._each(lambda a, b: (a - before, b + after), hull)
 
     def condition(self, column: str | SparkColumn) -> SparkColumn:
         from pyspark.sql import functions as F
@@ -160,6 +211,11 @@ class Window:
             cond = cond & (col >= F.lit(self.start))
         if self.end is not None:
             cond = cond & (col < F.lit(self.end))
+        if self.spans is not None:
+            any_span = F.lit(False)
+            for a, b in self.spans:
+                any_span = any_span | ((col >= F.lit(a)) & (col < F.lit(b)))
+            cond = cond & any_span
         return cond
 
     def sql(self, column: str) -> str:
@@ -168,12 +224,20 @@ class Window:
             parts.append(f"{column} >= TIMESTAMP '{_sql_ts(self.start)}'")
         if self.end is not None:
             parts.append(f"{column} < TIMESTAMP '{_sql_ts(self.end)}'")
+        if self.spans is not None:
+            parts.append("(" + " OR ".join(
+                f"({column} >= TIMESTAMP '{_sql_ts(a)}' AND {column} < TIMESTAMP '{_sql_ts(b)}')"
+                for a, b in self.spans
+            ) + ")")
         return " AND ".join(parts) or "TRUE"
 
     def describe(self) -> str:
         a = self.start.isoformat() if self.start else "-inf"
         b = self.end.isoformat() if self.end else "+inf"
-        return f"[{a}, {b})"
+        if self.spans is None:
+            return f"[{a}, {b})"
+        hours = sum((y - x).total_seconds() for x, y in self.spans) / 3600
+        return f"{len(self.spans)} ranges within [{a}, {b}), {hours:,.1f} h in all"
 
 
 def _sql_ts(ts: datetime) -> str:

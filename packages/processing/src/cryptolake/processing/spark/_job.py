@@ -122,27 +122,38 @@ class SparkTransform:
         if previous:
             since = datetime.fromisoformat(previous) - timedelta(
                 minutes=self.config.incremental_slack_minutes)
-        lo = hi = mark = None
+        spans: list[tuple[datetime, datetime]] = []
+        mark = None
         for change in self.changes(ctx):
             if not table_exists(session, change.table):
                 continue
             df = read(session, change.table).where(change.where)
-            if since is not None:
-                df = df.where(F.col(change.changed) > F.lit(since))
-            row = df.agg(F.min(change.event), F.max(change.event), F.max(change.changed)).first()
-            if row is None or row[0] is None:
+            event, changed = F.col(change.event), F.col(change.changed)
+            if since is None:  # first run: everything; only the watermark is needed
+                row = df.agg(F.max(changed)).first()
+                if row is not None and row[0] is not None:
+                    mark = row[0] if mark is None else max(mark, row[0])
                 continue
-            lo = row[0] if lo is None else min(lo, row[0])
-            hi = row[1] if hi is None else max(hi, row[1])
-            mark = row[2] if mark is None else max(mark, row[2])
+            # the changed event times, one range per UTC day they fall on: a change on a few
+            # days years apart recomputes those days, not the years between them
+            rows = (
+                df.where(changed > F.lit(since))
+                .groupBy(F.date_trunc("day", event).alias("day"))
+                .agg(F.min(event), F.max(event), F.max(changed))
+                .collect()
+            )
+            for _, lo, hi, newest in rows:
+                if lo is None:
+                    continue
+                spans.append((lo, hi + timedelta(microseconds=1)))
+                mark = newest if mark is None else max(mark, newest)
         info: dict[str, object] = {"incremental_since": since.isoformat() if since else None}
         if mark is None:
             return None, None, info
-        if since is None:  # first run: everything
+        if since is None:
             return Window(), _iso(mark), info
-        start, end = utc(lo), utc(hi)
-        assert start is not None and end is not None
-        return self.widen(Window(start, end + timedelta(microseconds=1))), _iso(mark), info
+        info["changed_days"] = len(spans)
+        return self.widen(Window.union(spans)), _iso(mark), info
 
     def run(self, ctx: JobContext) -> JobResult:
         window = Window.of(ctx)
