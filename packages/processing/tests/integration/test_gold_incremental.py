@@ -103,6 +103,11 @@ def test_a_backfill_of_any_age_reaches_gold_in_the_next_run(env: tuple[Settings,
     assert count(settings, ns.published, "market_ohlc", "symbol = 'ADAUSDT'") == hours + hours // 4 + 10
     assert count(settings, ns.published, "fact_market_daily", "symbol = 'ADAUSDT'") == 10
     assert count(settings, ns.published, "dim_coins", "symbol = 'ADAUSDT'") == 1
+    # ... and an incremental mart is published by merging just the rows this build rebuilt (the
+    # backfill's hours), not by copying the whole mart again
+    (added,), = sql(settings, f"""SELECT CAST(summary['added-records'] AS bigint)
+        FROM "{ns.published}"."fact_price_hourly$snapshots" ORDER BY committed_at DESC LIMIT 1""")
+    assert added == hours < count(settings, ns.published, "fact_price_hourly"), added
     # ... at a cost that tracks its size: only the backfilled keys were rebuilt
     written = second.details["rows_written"]
     assert written["fact_price_hourly"] == hours, written

@@ -90,6 +90,76 @@ def _content(cur: Any, relation: str, schema: str, table: str) -> tuple[Any, ...
     return tuple(map(tuple, cols)), n, digest
 
 
+def _columns(cur: Any, schema: str, table: str) -> list[tuple[str, str]]:
+    cur.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    )
+    return [(str(c), str(t)) for c, t in cur.fetchall()]
+
+
+#: A build that rewrote more than this share of a mart is published by a copy, not a MERGE.
+COPY_ABOVE_SHARE = 0.5
+
+
+def _publish_changes(
+    cur: Any, audited: str, published: str, audit_schema: str, published_schema: str, table: str
+) -> int | None:
+    """Publish an incremental mart by merging only the audited rows its builds wrote since the
+    published copy was made: rows ``loaded_at`` later than the copy's newest. Returns the rows
+    merged (0: nothing to publish, the published snapshot stays), or ``None`` where a whole copy
+    is needed: no published copy yet, columns differ, no ``loaded_at`` or key, most of the mart
+    rewritten (a full refresh), or the merged copy's row count differs from the audited one (a
+    row the build deleted)."""
+    from cryptolake.core.tables import get_contract
+
+    try:
+        key = list(get_contract(f"gold.{table}").key)
+    except Exception:  # - a mart without a contract: copy it
+        return None
+    cols = _columns(cur, audit_schema, table)
+    names = [c for c, _ in cols]
+    if not key or "loaded_at" not in names or cols != _columns(cur, published_schema, table):
+        return None
+    (mark, n_published), = _execute(cur, f"SELECT max(loaded_at), count(*) FROM {published}")
+    if mark is None:
+        return None
+    (n_audited, n_new), = _params(
+        cur, f"SELECT count(*), count(*) FILTER (WHERE loaded_at > ?) FROM {audited}", [mark]
+    )
+    if n_new == 0 and n_audited == n_published:
+        log.info("%s.%s unchanged (%d rows, none loaded since %s): not copied",
+                 published_schema, table, n_audited, mark)
+        return 0
+    if n_new > COPY_ABOVE_SHARE * max(n_audited, 1):
+        return None
+    quoted = [f'"{c}"' for c in names]
+    on = " AND ".join(f't."{k}" = s."{k}"' for k in key)
+    sets = ", ".join(f"{q} = s.{q}" for q in quoted if q.strip('"') not in key)
+    _params(
+        cur,
+        f"MERGE INTO {published} t USING (SELECT * FROM {audited} WHERE loaded_at > ?) s "
+        f"ON {on} WHEN MATCHED THEN UPDATE SET {sets} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(quoted)}) "
+        f"VALUES ({', '.join('s.' + q for q in quoted)})",
+        [mark],
+    )
+    (n_after,), = _execute(cur, f"SELECT count(*) FROM {published}")
+    if n_after != n_audited:
+        log.warning("%s.%s: %d rows after the merge, %d audited: copying it whole",
+                    published_schema, table, n_after, n_audited)
+        return None
+    log.info("merged %d row(s) of %s.%s loaded since %s into %s.%s",
+             n_new, audit_schema, table, mark, published_schema, table)
+    return int(n_new)
+
+
+def _params(cur: Any, statement: str, params: list[Any]) -> list[Any]:
+    cur.execute(statement, params)
+    return list(cur.fetchall())
+
+
 def publish_marts(
     *,
     settings: Settings | None = None,
@@ -120,6 +190,12 @@ def publish_marts(
             audited = f'{catalog}."{audit_schema}"."{table}"'
             published = f'{catalog}."{published_schema}"."{table}"'
             ident = f"{published_schema}.{table}"
+            merged = _publish_changes(cur, audited, published, audit_schema, published_schema,
+                                      table)
+            if merged is not None:
+                if rows_out is not None:
+                    rows_out[ident] = merged
+                continue
             have = _content(cur, published, published_schema, table)
             if have is not None and have == _content(cur, audited, audit_schema, table):
                 if rows_out is not None:
