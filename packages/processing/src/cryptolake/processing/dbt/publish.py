@@ -4,7 +4,9 @@ Write-audit-publish for Gold:
 
 - **write**: dbt builds every model into the audit schema (``gold_audit``);
 - **audit**: the Gold gate checks it (:mod:`cryptolake.processing.quality.gate`);
-- **publish**: each audited mart replaces its published copy (``gold.<mart>``), and then **one**
+- **publish**: each audited mart updates its published copy (``gold.<mart>``): an incremental
+  mart by merging the rows its builds rewrote since that copy, any other by replacing it whole;
+  and then **one**
   row of ``ops.publications`` pins the snapshot id of every published mart
   (:func:`cryptolake.core.pipeline.publish_layer`). That row is the publication: readers that
   resolve it (the API, ML training) read every mart at its pinned snapshot and never see new facts
@@ -170,7 +172,9 @@ def publish_marts(
 ) -> dict[str, int | None]:
     """Copy the audited marts into the published schema; returns ``schema.table`` → new snapshot.
 
-    Each table is replaced with ``CREATE OR REPLACE TABLE … AS SELECT`` (an Iceberg replace keeps
+    An incremental mart takes only the rows rewritten since its published copy
+    (:func:`_publish_changes`); any other table is replaced with ``CREATE OR REPLACE TABLE … AS
+    SELECT`` (a merge and an Iceberg replace both keep
     the table's history, so a reader pinned to an earlier publication still reads it). A mart whose
     audited copy holds exactly the published rows (same columns, row count and checksum of every
     column) is not copied: it keeps its snapshot, so a rerun over the same input publishes the same
