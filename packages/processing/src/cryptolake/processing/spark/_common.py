@@ -42,8 +42,14 @@ class SparkJobConfig(BaseModel):
         "since the last run (the first run recomputes everything)"
     )
     incremental_slack_minutes: float = Field(
-        360.0, ge=0, description="re-read input changed this long before the last run's "
-        "watermark (rows committed late relative to their ingestion time)"
+        360.0, ge=0, description="Bronze input whose snapshots the last run did not record: "
+        "re-read rows ingested this long before its watermark (rows are committed late "
+        "relative to their ingestion time)"
+    )
+    incremental_silver_slack_minutes: float = Field(
+        0.0, ge=0, description="Silver input: re-read rows updated this long before the "
+        "watermark (0: the jobs writing Silver run one at a time, so their updated_at order is "
+        "their commit order; raise it if Silver jobs are run concurrently)"
     )
 
 
@@ -279,15 +285,21 @@ def merge_changes(
     *,
     target_window: tuple[str, Window] | None = None,
     ignore: Sequence[str] = (),
+    append_new: bool = True,
 ) -> MergeOutcome:
     """``MERGE INTO target`` the rows of ``source`` that are new or differ from the target.
 
     ``source`` must hold at most one row per key (the job deduplicates). ``target_window`` =
-    ``(column, window)`` restricts the comparison to the part of the target the job recomputed.
+    ``(column, window)`` restricts the comparison to the part of the target the job recomputed,
+    and the MERGE's scan of the target to the files of that range. When every changed row is new
+    (a first load, a new day) and ``append_new``, they are appended instead: no MERGE scans and
+    rewrites the target. A table another process may write at the same time (the streaming VWAP)
+    passes ``append_new=False``: only a MERGE's commit checks for a concurrent insert of a key.
     Returns how many rows were inserted and updated and the new snapshot id (``None`` if nothing
     changed, so nothing was committed).
     """
     from pyspark import StorageLevel
+    from pyspark.sql import functions as F
 
     keys = list(contract.key)
     if not keys:
@@ -302,9 +314,22 @@ def merge_changes(
     tgt = tgt.select(*compared)
     src = src.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows_in = src.count()
-        dupes = src.groupBy(*keys).count().where("count > 1").limit(3).collect()
-        if dupes:
+        # a key holding the window's column lies in the window on both sides (when every source
+        # row does); any other key (a trade's id) may also exist outside it
+        window_in_key = target_window is not None and target_window[0] in keys
+        # rows, the most rows of one key and the rows outside the window, in one job
+        per_key = src.groupBy(*keys).count()
+        outside = (
+            F.sum(F.when(target_window[1].condition(target_window[0]), 0).otherwise(1))
+            if window_in_key and target_window is not None else F.lit(0)
+        )
+        rows_in, most, n_outside = (
+            per_key.agg(F.sum("count"), F.max("count"), outside).first() or (0, 0, 0)
+        )
+        rows_in = int(rows_in or 0)
+        window_in_key = window_in_key and not n_outside
+        if (most or 0) > 1:
+            dupes = per_key.where("count > 1").limit(3).collect()
             shown = ", ".join(str({k: r[k] for k in keys}) for r in dupes)
             raise ConfigError(f"{target}: the job produced several rows for key(s) {shown}")
         cond = [src[c].eqNullSafe(tgt[c]) for c in compared]
@@ -317,17 +342,25 @@ def merge_changes(
             if n_changed == 0:
                 log.info("%s: %d rows recomputed, none changed; nothing to commit", target, rows_in)
                 return outcome
-            tkeys = tgt.select(*keys)
+            # where the window may not hold a key's row, the key is looked up in the whole table
+            whole = target_window is not None and not window_in_key
+            tkeys = (session.table(target) if whole else tgt).select(*keys)
             outcome.updated = changed.join(tkeys, on=keys, how="left_semi").count()
             outcome.inserted = n_changed - outcome.updated
-            view = f"cryptolake_merge_{uuid.uuid4().hex[:10]}"
-            changed.createOrReplaceTempView(view)
-            on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-            session.sql(
-                f"MERGE INTO {target} t USING {view} s ON {on} "
-                "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
-            )
-            session.catalog.dropTempView(view)
+            if outcome.updated == 0 and append_new:
+                changed.writeTo(target).append()
+            else:
+                view = f"cryptolake_merge_{uuid.uuid4().hex[:10]}"
+                changed.createOrReplaceTempView(view)
+                on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+                if window_in_key:  # only the recomputed range's files are scanned
+                    assert target_window is not None
+                    on += " AND " + target_window[1].sql(f"t.`{target_window[0]}`")
+                session.sql(
+                    f"MERGE INTO {target} t USING {view} s ON {on} "
+                    "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+                )
+                session.catalog.dropTempView(view)
             outcome.snapshot_id = current_snapshot_id(session, target)
             log.info(
                 "%s: %d rows recomputed, %d inserted, %d updated, snapshot %s",

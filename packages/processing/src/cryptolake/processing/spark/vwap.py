@@ -123,9 +123,9 @@ class SilverVwap(SparkTransform):
         rows = vwap_windows(trades, cfg.window_minutes, cfg.slide_minutes).where(
             starts.condition("window_start")
         )
-        outcome = merge_changes(
+        outcome = merge_changes(  # the streaming VWAP may write silver.vwap meanwhile
             session, rows, target, silver_contract("vwap"),
-            target_window=("window_start", starts),
+            target_window=("window_start", starts), append_new=False,
         )
         return [outcome], {
             "window_minutes": cfg.window_minutes,
@@ -191,7 +191,7 @@ def start_vwap_stream(
             return
         touched = Window(bounds[0], bounds[1] + timedelta(microseconds=1))
         outcome = merge_changes(session_, batch, target, contract,
-                                target_window=("window_start", touched))
+                                target_window=("window_start", touched), append_new=False)
         log.info("vwap stream batch %d: %d windows updated, %d inserted", batch_id,
                  outcome.updated, outcome.inserted)
 
