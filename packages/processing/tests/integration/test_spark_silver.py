@@ -145,6 +145,10 @@ def test_trades_candles_vwap_from_recorded_minutes(lakehouse_settings: Settings,
     # incremental runs (no --from/--to): only what changed since the last run is recomputed
     late_run = run(settings, "silver.trades", ns, incremental_slack_minutes=0)
     assert late_run.rows_out == 1 and late_run.details["bronze_rows"] == 1
+    # Bronze is read from the snapshot the last run recorded, not by ingested_at less a slack
+    # (the late trade is stamped an hour after the rest, but the first rows were stamped now too)
+    (how,) = late_run.details["changed_by"].values()
+    assert how.startswith("snapshots after "), late_run.details
     updated = run(settings, "silver.ohlcv_1m", ns, incremental_slack_minutes=0)
     assert updated.rows_out == 1
     # the changed input: the late trade's instant (the job recomputes its whole minute)

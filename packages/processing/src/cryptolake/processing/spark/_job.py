@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 
 
 WATERMARK_PROPERTY = "cryptolake.incremental-watermark"
+#: JSON: Bronze input table -> the snapshot the last incremental run read it at
+SNAPSHOTS_PROPERTY = "cryptolake.incremental-snapshots"
 
 
 @dataclass(frozen=True)
@@ -110,48 +113,100 @@ class SparkTransform:
         """The range to recompute when input rows of ``window`` changed (e.g. later windows)."""
         return window
 
+    def _changed_rows(
+        self, session: SparkSession, change: Change, since: datetime | None,
+        seen: dict[str, int], now: int | None,
+    ) -> tuple[DataFrame, str]:
+        """The rows of ``change.table`` that changed since the last run, and how they were found.
+
+        Bronze is append-only: rows appended by snapshots after the one the last run recorded
+        (``seen``) are exactly the new ones, whatever their ``ingested_at`` (a replay stamps its
+        start and may commit hours later). Otherwise (no recorded snapshot, or it expired):
+        ``changed`` later than ``since`` (the watermark less the slack)."""
+        from pyspark.sql import functions as F
+
+        before = seen.get(change.table)
+        if change.changed == "ingested_at" and before is not None and now is not None:
+            incremental = (
+                session.read.format("iceberg")
+                .option("start-snapshot-id", str(before))
+                .option("end-snapshot-id", str(now))
+                .load(change.table)
+            )
+            return incremental.where(change.where), f"snapshots after {before}"
+        df = read(session, change.table).where(change.where)
+        slack = (self.config.incremental_slack_minutes if change.changed == "ingested_at"
+                 else self.config.incremental_silver_slack_minutes)
+        assert since is not None
+        cutoff = since - timedelta(minutes=slack)
+        return df.where(F.col(change.changed) > F.lit(cutoff)), f"{change.changed} > {_iso(cutoff)}"
+
     def _incremental_window(
         self, session: SparkSession, ctx: JobContext, target: str
     ) -> tuple[Window | None, str | None, dict[str, object]]:
-        """(window to recompute or None = nothing changed, new watermark, details)."""
+        """(window to recompute or None = nothing changed, new watermark, details); the input
+        snapshots read are left in ``self._read_snapshots`` for the watermark's commit."""
         from pyspark.sql import functions as F
+
+        from cryptolake.processing.spark._common import current_snapshot_id
 
         props = _properties(session, target)
         previous = props.get(WATERMARK_PROPERTY)
-        since = None
-        if previous:
-            since = datetime.fromisoformat(previous) - timedelta(
-                minutes=self.config.incremental_slack_minutes)
+        since = datetime.fromisoformat(previous) if previous else None
+        seen = {k: int(v) for k, v in json.loads(props.get(SNAPSHOTS_PROPERTY) or "{}").items()
+                if v is not None}
         spans: list[tuple[datetime, datetime]] = []
         mark = None
+        how: dict[str, str] = {}
+        self._read_snapshots = {}
         for change in self.changes(ctx):
             if not table_exists(session, change.table):
                 continue
-            df = read(session, change.table).where(change.where)
             event, changed = F.col(change.event), F.col(change.changed)
+            now = current_snapshot_id(session, change.table)
+            if change.changed == "ingested_at" and now is not None:
+                self._read_snapshots[change.table] = now
             if since is None:  # first run: everything; only the watermark is needed
-                row = df.agg(F.max(changed)).first()
+                row = read(session, change.table).where(change.where).agg(F.max(changed)).first()
                 if row is not None and row[0] is not None:
                     mark = row[0] if mark is None else max(mark, row[0])
                 continue
+            if now is not None and seen.get(change.table) == now:
+                how[change.table] = "no new snapshot"
+                continue
             # the changed event times, one range per UTC day they fall on: a change on a few
             # days years apart recomputes those days, not the years between them
-            rows = (
-                df.where(changed > F.lit(since))
-                .groupBy(F.date_trunc("day", event).alias("day"))
-                .agg(F.min(event), F.max(event), F.max(changed))
-                .collect()
-            )
+            def days(df: DataFrame, event: Any = event, changed: Any = changed) -> list[Any]:
+                return (
+                    df.groupBy(F.date_trunc("day", event).alias("day"))
+                    .agg(F.min(event), F.max(event), F.max(changed))
+                    .collect()
+                )
+
+            df, how[change.table] = self._changed_rows(session, change, since, seen, now)
+            try:
+                rows = days(df)
+            except Exception as exc:  # the recorded snapshot expired: by time instead
+                if "snapshots after" not in how[change.table]:
+                    raise
+                log.info("%s: incremental read of %s failed (%s); by time instead", ctx.name,
+                         change.table, exc)
+                df, how[change.table] = self._changed_rows(session, change, since, {}, now)
+                rows = days(df)
             for _, lo, hi, newest in rows:
                 if lo is None:
                     continue
                 spans.append((lo, hi + timedelta(microseconds=1)))
                 mark = newest if mark is None else max(mark, newest)
         info: dict[str, object] = {"incremental_since": since.isoformat() if since else None}
+        if how:
+            info["changed_by"] = how
         if mark is None:
             return None, None, info
         if since is None:
             return Window(), _iso(mark), info
+        # rows found by snapshot may be stamped before the watermark: it never goes back
+        mark = max(utc(mark) or since, since)
         info["changed_days"] = len(spans)
         return self.widen(Window.union(spans)), _iso(mark), info
 
@@ -178,8 +233,10 @@ class SparkTransform:
         with spark_progress(session, ctx):
             outcomes, details = self.compute(session, ctx, window)
         if mark is not None:
+            snapshots = json.dumps(getattr(self, "_read_snapshots", {}), sort_keys=True)
             session.sql(
-                f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}')"
+                f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}', "
+                f"'{SNAPSHOTS_PROPERTY}' = '{snapshots}')"
             )
         result = JobResult(details={"window": window.describe(), **extra, **details})
         result.rejected = self.dropped.total
