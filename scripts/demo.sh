@@ -27,7 +27,7 @@ step "3/5 the daily pipeline on the bundled real data, on the workers"
 step "3b/5 the models: retrain on the workers (fast settings), predict, and the verdict"
 # cryptolake.ml.retrain_models: walk-forward against the baselines, registry, champion/challenger
 "$CLI" ml train --fast --wait --if-changed --timeout 1200  # a rerun on the same Gold skips it
-"$CLI" ml predict
+"$CLI" ml predict --if-changed  # the same Gold and models as the last predictions: nothing to add
 "$CLI" ml models
 
 step "4/5 the long-lived stream job (Kafka → Bronze), for live data"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -96,3 +98,31 @@ def test_a_retrain_is_skipped_only_when_every_champion_saw_the_published_gold(mo
     assert cli.trained_on_current_gold("gold", "ml") == dict(sorted(now.items()))
     rows.append({"state": "champion", "trained_snapshots_json": json.dumps({**now, "gold.fact_price_hourly": 10})})
     assert cli.trained_on_current_gold("gold", "ml") is None  # one champion saw older Gold
+
+
+def test_predict_if_changed_skips_only_what_is_already_predicted() -> None:
+    from cryptolake.ml.serving import predicted_on
+
+    class Store:
+        def __init__(self, rows: list[dict[str, object]]) -> None:
+            self._rows = rows
+
+        def rows(self, name: str) -> list[dict[str, object]]:
+            assert name == "predictions"
+            return self._rows
+
+    def row(model: str, symbol: str, snap: int) -> dict[str, object]:
+        return {"model_id": model, "symbol": symbol, "feature_snapshot_id": snap}
+
+    serving = [(1, "champion", {"model_id": "a"}), (24, "challenger", {"model_id": "b"})]
+    both = [row("a", "BTCUSDT", 7), row("a", "ETHUSDT", 7), row("b", "BTCUSDT", 7),
+            row("b", "ETHUSDT", 7)]
+    store: Any = Store(both)
+    assert predicted_on(store, serving, 7, None)
+    assert predicted_on(store, serving, 7, ["btcusdt"])
+    assert not predicted_on(store, serving, 8, None)  # a new Gold snapshot: predict
+    assert not predicted_on(store, serving, 7, ["SOLUSDT"])  # a symbol not predicted yet
+    # a new model, or one that missed a symbol it predicted before on another snapshot
+    assert not predicted_on(store, [*serving, (1, "challenger", {"model_id": "c"})], 7, None)
+    store = Store([*both[:3], row("b", "ETHUSDT", 6)])
+    assert not predicted_on(store, serving, 7, None)

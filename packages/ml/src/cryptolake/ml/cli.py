@@ -170,9 +170,12 @@ def predict_command(
     via_workers: bool = typer.Option(False, "--via-workers", help="Enqueue cryptolake.ml.predict."),
     gold: str = GOLD,
     ml: str = ML,
+    if_changed: bool = typer.Option(
+        False, "--if-changed",
+        help="Skip when every serving model already predicted on the Gold snapshot published now."),
 ) -> None:
     """The champion and the challenger predict the latest bar (ml.predictions + Kafka)."""
-    config = _config(symbols, False, gold, ml)
+    config = {**_config(symbols, False, gold, ml), "if_changed": if_changed}
     if via_workers:
         _enqueue("cryptolake.ml.predict", config, wait=False, timeout=0)
         return

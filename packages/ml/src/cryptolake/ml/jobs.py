@@ -22,6 +22,9 @@ class MLJobConfig(BaseModel):
     ml_namespace: str = Field("ml", description="namespace of the ml.* tables written")
     models: list[str] | None = Field(None, description="models to train (default: all registered)")
     horizons: list[int] = Field(default_factory=lambda: [1, 24])
+    if_changed: bool = Field(
+        False, description="predict: skip when every serving model already predicted on the "
+        "Gold snapshot published now")
 
 
 class _MLJob:
@@ -56,7 +59,8 @@ class PredictJob(_MLJob):
         from cryptolake.ml.serving import PredictOptions, predict
 
         c = self.config
-        rows = predict(ctx.settings, PredictOptions(c.gold_namespace, c.ml_namespace, c.symbols))
+        rows = predict(ctx.settings, PredictOptions(c.gold_namespace, c.ml_namespace, c.symbols,
+                                                    if_changed=c.if_changed))
         return JobResult(rows_out=len(rows), details={"predictions": len(rows)})
 
 

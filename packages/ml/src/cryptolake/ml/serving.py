@@ -53,6 +53,27 @@ class PredictOptions:
     ml_namespace: str = "ml"
     symbols: list[str] | None = None
     publish: bool = True
+    #: skip when every serving model already predicted on the Gold snapshot published now
+    if_changed: bool = False
+
+
+def predicted_on(store: ModelStore, serving: list[tuple[int, str, dict[str, Any]]],
+                 snapshot: int, symbols: list[str] | None) -> bool:
+    """Whether every serving model has predictions made on Gold ``snapshot`` — for ``symbols``,
+    or for every symbol it predicted before when ``symbols`` is None. The latest bar of a
+    snapshot does not change, so predicting again would add nothing."""
+    made: dict[str, set[str]] = {}
+    ever: dict[str, set[str]] = {}
+    for r in store.rows("predictions"):
+        ever.setdefault(r["model_id"], set()).add(r["symbol"])
+        if r.get("feature_snapshot_id") == snapshot:
+            made.setdefault(r["model_id"], set()).add(r["symbol"])
+    for _h, _role, model in serving:
+        mid = model["model_id"]
+        wanted = {s.upper() for s in symbols} if symbols else ever.get(mid, set())
+        if not wanted or not wanted <= made.get(mid, set()):
+            return False
+    return True
 
 
 def predict(settings: Settings, opts: PredictOptions) -> list[dict[str, Any]]:
@@ -62,6 +83,15 @@ def predict(settings: Settings, opts: PredictOptions) -> list[dict[str, Any]]:
     if not serving:
         log.warning("no serving model in %s.models: train first (cryptolake ml train)", opts.ml_namespace)
         return []
+    if opts.if_changed:
+        from cryptolake.ml.features._sources import current_snapshots
+
+        now_snap = current_snapshots(settings, opts.gold_namespace)
+        hourly = now_snap.snapshot_ids.get(now_snap.table(HOURLY))
+        if hourly is not None and predicted_on(store, serving, int(hourly), opts.symbols):
+            log.info("every serving model already predicted on Gold snapshot %s: nothing to do",
+                     hourly)
+            return []
     candles, fear_greed, snap = load_gold(settings, namespace=opts.gold_namespace, symbols=opts.symbols)
     frame = compute_frame(candles, fear_greed, HORIZONS)
     feature_snapshot = snap.snapshot_ids[snap.table(HOURLY)]
