@@ -491,17 +491,22 @@ def drop_invalid(
             F.lit(run_id).alias("run_id"),
             F.current_timestamp().alias("rejected_at"),
         ).dropDuplicates(["job", "source_table", "reason", "raw_sha256"])
-        records = records.localCheckpoint(eager=True)
-        view = f"cryptolake_rejects_{uuid.uuid4().hex[:10]}"
-        records.createOrReplaceTempView(view)
         refresh(session, rejects)
-        session.sql(
-            f"MERGE INTO {rejects} t USING {view} s ON t.job = s.job AND "
-            "t.source_table = s.source_table AND t.reason = s.reason AND t.raw_sha256 = s.raw_sha256 "
-            "WHEN NOT MATCHED THEN INSERT *"
-        )
-        session.catalog.dropTempView(view)
-        dropped.recorded += records.count()
+        on = ["job", "source_table", "reason", "raw_sha256"]
+        # only what is not recorded yet (a rerun over the same bad rows commits nothing)
+        known = session.table(rejects).where(F.col("job") == job).select(*on)
+        records = records.join(known, on=on, how="left_anti").localCheckpoint(eager=True)
+        new = records.count()
+        if new:
+            view = f"cryptolake_rejects_{uuid.uuid4().hex[:10]}"
+            records.createOrReplaceTempView(view)
+            session.sql(
+                f"MERGE INTO {rejects} t USING {view} s ON t.job = s.job AND "
+                "t.source_table = s.source_table AND t.reason = s.reason AND "
+                "t.raw_sha256 = s.raw_sha256 WHEN NOT MATCHED THEN INSERT *"
+            )
+            session.catalog.dropTempView(view)
+        dropped.recorded += new
         log.warning("%s: dropped %d row(s) of %s: %s", job, sum(int(r[1]) for r in counts), source,
                     {str(r[0]): int(r[1]) for r in counts})
     return flagged.where("_drop_reason IS NULL").drop("_drop_reason")

@@ -94,22 +94,27 @@ class SilverMarketDaily(SparkTransform):
             {"_neg_ts": -F.unix_micros("ts"), "_daily": (F.col("granularity") == "daily").cast("int")}
         )
         daily = latest_per_key(points, ["coin_id", "date"], ["_neg_ts", "_daily", "_order"])
-        mapped = daily.join(F.broadcast(mapping), "coin_id", "left")
-        unmapped = [r[0] for r in mapped.where("symbol IS NULL").select("coin_id").distinct().collect()]
-        mapped = self.drop(
-            session, ctx, mapped,
-            [DropRule("symbol IS NULL", "no exchange symbol is configured for this coin_id "
-                      "(silver.market_daily symbols)")],
-            source=source, key=("coin_id", "date"),
-        )
-        rows = mapped.select(
-            "coin_id", "symbol", "date", "price", "market_cap", "total_volume",
-            F.current_timestamp().alias("updated_at"),
-        )
-        outcome = merge_changes(
-            session, rows, target, silver_contract("market_daily"),
-            target_window=("date", win),
-        )
+        # cached: the unmapped coins, the drop's counts and the MERGE all read it
+        joined = daily.join(F.broadcast(mapping), "coin_id", "left").cache()
+        try:
+            unmapped = [r[0] for r in
+                        joined.where("symbol IS NULL").select("coin_id").distinct().collect()]
+            mapped = self.drop(
+                session, ctx, joined,
+                [DropRule("symbol IS NULL", "no exchange symbol is configured for this coin_id "
+                          "(silver.market_daily symbols)")],
+                source=source, key=("coin_id", "date"),
+            )
+            rows = mapped.select(
+                "coin_id", "symbol", "date", "price", "market_cap", "total_volume",
+                F.current_timestamp().alias("updated_at"),
+            )
+            outcome = merge_changes(
+                session, rows, target, silver_contract("market_daily"),
+                target_window=("date", win),
+            )
+        finally:
+            joined.unpersist()
         return [outcome], {"unmapped_coins": sorted(unmapped)}
 
 
