@@ -38,7 +38,7 @@ UV="$TOOLS/uv/bin/uv"
 export UV_CACHE_DIR="${UV_CACHE_DIR:-$HOME_DIR/uv-cache}"
 # Bytecode is compiled at install time: where PYTHONDONTWRITEBYTECODE is set (CI images often set
 # it) Python would otherwise compile every imported module from source in every process — ~9 s of
-# each `cryptolake ml …` command went to compiling scikit-learn and torch (bench/cli.py).
+# each `cryptolake ml …` command went to compiling scikit-learn and torch (python bench/cli.py).
 export UV_COMPILE_BYTECODE=1
 BYTECODE="bytecode-1"  # in the stamp: an environment installed before this line is compiled once
 compile_own() {  # our editable sources (cheap when nothing changed; __pycache__ is git-ignored)
