@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -149,3 +150,23 @@ def test_a_window_of_ranges_recomputes_only_them() -> None:
     with pytest.raises(ValueError):
         Window.union([])
 
+
+
+def test_catch_up_counts_the_records_the_stream_committed(tmp_path: Path) -> None:
+    import json as _json
+
+    from cryptolake.processing.spark.catchup import committed_offsets, lagging, records_between
+
+    assert committed_offsets(tmp_path) == {}
+    for d in ("offsets", "commits"):
+        (tmp_path / d).mkdir()
+    for batch, offsets in ((0, {"0": 5}), (1, {"0": 9, "1": 4})):
+        (tmp_path / "offsets" / str(batch)).write_text(
+            "v1\n{}\n" + _json.dumps({"p.binance.kline.1m": offsets}) + "\n")
+    (tmp_path / "commits" / "0").write_text("v1\n")
+    before = committed_offsets(tmp_path)  # batch 1 is planned, not committed: it does not count
+    assert before == {("p.binance.kline.1m", 0): 5}
+    (tmp_path / "commits" / "1").write_text("v1\n")
+    after = committed_offsets(tmp_path)
+    assert records_between(before, after) == 4 + 4  # 5 -> 9, and a new partition from 0
+    assert lagging({("p.binance.kline.1m", 1): 6}, after) == {("p.binance.kline.1m", 1): 2}

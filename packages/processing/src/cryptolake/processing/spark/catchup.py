@@ -61,6 +61,11 @@ def lagging(ends: Offsets, committed: Offsets) -> Offsets:
     }
 
 
+def records_between(before: Offsets, after: Offsets) -> int:
+    """Records committed between two checkpoint states (a partition absent before: from 0)."""
+    return sum(max(0, o - before.get(tp, 0)) for tp, o in after.items())
+
+
 def wait_caught_up(
     topics: Iterable[str], checkpoint: Path, settings: Settings, *, timeout_s: float = 900.0
 ) -> Offsets:

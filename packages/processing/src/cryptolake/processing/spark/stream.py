@@ -414,13 +414,21 @@ class BronzeStream:
 
         if supervisor.is_running(self.config.name, ctx.settings):
             # the supervised stream already drains Kafka: wait until it has caught up
-            from cryptolake.processing.spark.catchup import wait_caught_up
-
-            reached = wait_caught_up(
-                self.config.topics, self.config.checkpoint(ctx.settings), ctx.settings
+            from cryptolake.processing.spark.catchup import (
+                committed_offsets,
+                records_between,
+                wait_caught_up,
             )
-            return JobResult(details={
+
+            checkpoint = self.config.checkpoint(ctx.settings)
+            before = committed_offsets(checkpoint)
+            reached = wait_caught_up(self.config.topics, checkpoint, ctx.settings)
+            # the Kafka records the stream committed while this step waited (what it wrote to
+            # Bronze after deduplication is in its own metrics: `cryptolake stream status`)
+            caught_up = records_between(before, reached)
+            return JobResult(rows_in=caught_up, details={
                 "caught_up": "the running stream job",
+                "records_caught_up": caught_up,
                 "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(reached.items())},
             })
         _ensure_bronze(self.config, ctx.settings)
