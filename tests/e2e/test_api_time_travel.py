@@ -81,3 +81,13 @@ def test_as_of_answers_are_cached_and_carry_an_etag(api: Api, ticks_table: str) 
     assert api.post(TICKS, v, headers={"If-None-Match": tag}).status_code == 304
     append_ticks(ticks_table, [401])  # an asOf answer never changes
     assert api.post(TICKS, v).json()["extensions"]["cache"] == "hit"
+
+
+def test_event_lists_as_of_before_their_first_commit_are_empty(api: Api) -> None:
+    # ops.alerts / ops.dq_results are written first when the first alert or result is recorded:
+    # before that nothing had been raised, the same answer as when the table does not exist yet
+    q = """query($t: DateTime!) { alerts(asOf: {timestamp: $t}) { nodes { alertId } }
+                                  dqResults(asOf: {timestamp: $t}) { nodes { checkName } } }"""
+    body = api.gql(q, {"t": "2001-01-01T00:00:00Z"})
+    assert "errors" not in body, body
+    assert body["data"]["alerts"]["nodes"] == [] and body["data"]["dqResults"]["nodes"] == []

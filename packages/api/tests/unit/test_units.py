@@ -91,3 +91,35 @@ def test_a_forming_candle_folds_minutes_and_closes_with_the_last_final_kline() -
                                       "trade_count": 1}, True)
     assert nxt == [(pushes[-1][0] + 300, {"open": 3.0, "high": 3.0, "low": 3.0, "close": 3.0,
                                           "volume": 1.0, "trade_count": 1}, False)]
+
+
+def test_as_of_before_a_tables_first_commit_is_its_own_error() -> None:
+    import asyncio
+    from typing import Any
+
+    from cryptolake.api.errors import BeforeFirstCommitError, UnknownSnapshotError
+    from cryptolake.api.lakehouse import AsOfSpec, Reader, SnapshotLog
+
+    first = int(datetime(2026, 12, 1, 12, tzinfo=UTC).timestamp() * 1000)
+    log = SnapshotLog(current=2, snapshots=((1, first), (2, first + 5000)),
+                      history=((1, first), (2, first + 5000)))
+
+    class Lake:
+        async def locations(self) -> dict[str, str]:
+            return {"ops.alerts": "s3://w/ops/alerts/metadata/1.json"}
+
+        async def snapshot_log(self, location: str) -> SnapshotLog:
+            return log
+
+    def at(when: datetime | None = None, sid: int | None = None) -> int | None:
+        lake: Any = Lake()
+        reader = Reader(lake, AsOfSpec(snapshot_id=sid, timestamp=when), "ops.alerts")
+        return asyncio.run(reader.snapshot("ops.alerts"))
+
+    assert at(datetime(2026, 12, 1, 12, 0, 3, tzinfo=UTC)) == 1
+    assert at() == 2
+    with pytest.raises(BeforeFirstCommitError, match="first commit was at 2026-12-01T12:00:00"):
+        at(datetime(2026, 12, 1, 11, 59, tzinfo=UTC))  # the event lists answer it empty
+    with pytest.raises(UnknownSnapshotError) as unknown:  # an id it never had stays an error
+        at(sid=99)
+    assert not isinstance(unknown.value, BeforeFirstCommitError)

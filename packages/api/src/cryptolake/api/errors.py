@@ -26,6 +26,11 @@ class UnknownSnapshotError(ApiError):
     code = "UNKNOWN_SNAPSHOT"
 
 
+class BeforeFirstCommitError(UnknownSnapshotError):
+    """``asOf`` a time before the table's first commit: the table held nothing then. Lists of
+    events (alerts, quality results) answer empty; market data keeps the error."""
+
+
 class LimitExceededError(ApiError):
     code = "LIMIT_EXCEEDED"
 

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from cryptolake.api import metrics
-from cryptolake.api.errors import UnknownSnapshotError
+from cryptolake.api.errors import BeforeFirstCommitError, UnknownSnapshotError
 from cryptolake.core import Settings
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class Reader:
             sid = lg.at(ms)
             if sid is None:
                 when = datetime.fromtimestamp(ms / 1000, UTC).isoformat()
-                raise UnknownSnapshotError(
+                raise BeforeFirstCommitError(
                     f"table {table} has no snapshot at or before {when}; its first commit was at "
                     + (datetime.fromtimestamp(lg.history[0][1] / 1000, UTC).isoformat()
                        if lg.history else "never"),

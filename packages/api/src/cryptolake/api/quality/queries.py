@@ -19,6 +19,7 @@ from cryptolake.api.common import (
     reader,
     utc,
 )
+from cryptolake.api.errors import BeforeFirstCommitError
 from cryptolake.api.lakehouse import Reader
 from cryptolake.api.pipeline.types import PipelineRun
 from cryptolake.api.quality.types import Alert, DqResult, TableHealth
@@ -96,7 +97,7 @@ class QualityQuery:
         r = reader(info, as_of, repo.DQ)
         try:
             rows = await repo.dq_results(r, layer, table, status, run_id, start, n + 1)
-        except MissingTableError:
+        except (MissingTableError, BeforeFirstCommitError):  # none recorded (by then)
             rows = []
         return offset_connection([dq_node(r, x) for x in rows], n, start)
 
@@ -114,7 +115,7 @@ class QualityQuery:
         try:
             rows = await repo.alerts(r, utc(since), sorted(acked) if acknowledged is True else None,
                                      sorted(acked) if acknowledged is False else None, start, n + 1)
-        except MissingTableError:
+        except (MissingTableError, BeforeFirstCommitError):  # none raised (by then)
             rows = []
         when = await loop.run_in_executor(info.context.app.lakehouse.pool, keys.acknowledged,
                                           [x["alert_id"] for x in rows])
