@@ -42,8 +42,11 @@ def table_snapshots(settings: Settings, namespace: str) -> dict[str, int | None]
     return current_snapshots(settings, namespace)
 
 
-def _execute(cur: Any, statement: str) -> list[Any]:
-    cur.execute(statement)
+def _execute(cur: Any, statement: str, params: list[Any] | None = None) -> list[Any]:
+    if params is None:
+        cur.execute(statement)
+    else:
+        cur.execute(statement, params)
     return list(cur.fetchall())
 
 
@@ -76,29 +79,25 @@ def rollback(
     return done
 
 
-def _content(cur: Any, relation: str, schema: str, table: str) -> tuple[Any, ...] | None:
-    """(columns with their types, rows, order-insensitive checksum of every column) of a table,
-    or ``None`` when it does not exist."""
-    cur.execute(
+def _columns(cur: Any, schema: str, table: str) -> list[tuple[str, str]]:
+    rows = _execute(
+        cur,
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
         [schema, table],
     )
-    cols = list(cur.fetchall())
+    return [(str(c), str(t)) for c, t in rows]
+
+
+def _content(cur: Any, relation: str, schema: str, table: str) -> tuple[Any, ...] | None:
+    """(columns with their types, rows, order-insensitive checksum of every column) of a table,
+    or ``None`` when it does not exist."""
+    cols = _columns(cur, schema, table)
     if not cols:
         return None
     row = ", ".join(f'"{c}"' for c, _ in cols)
     (n, digest), = _execute(cur, f"SELECT count(*), to_hex(checksum(ROW({row}))) FROM {relation}")
     return tuple(map(tuple, cols)), n, digest
-
-
-def _columns(cur: Any, schema: str, table: str) -> list[tuple[str, str]]:
-    cur.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, table],
-    )
-    return [(str(c), str(t)) for c, t in cur.fetchall()]
 
 
 #: A build that rewrote more than this share of a mart is published by a copy, not a MERGE.
@@ -127,7 +126,7 @@ def _publish_changes(
     (mark, n_published), = _execute(cur, f"SELECT max(loaded_at), count(*) FROM {published}")
     if mark is None:
         return None
-    (n_audited, n_new), = _params(
+    (n_audited, n_new), = _execute(
         cur, f"SELECT count(*), count(*) FILTER (WHERE loaded_at > ?) FROM {audited}", [mark]
     )
     if n_new == 0 and n_audited == n_published:
@@ -139,7 +138,7 @@ def _publish_changes(
     quoted = [f'"{c}"' for c in names]
     on = " AND ".join(f't."{k}" = s."{k}"' for k in key)
     sets = ", ".join(f"{q} = s.{q}" for q in quoted if q.strip('"') not in key)
-    _params(
+    _execute(
         cur,
         f"MERGE INTO {published} t USING (SELECT * FROM {audited} WHERE loaded_at > ?) s "
         f"ON {on} WHEN MATCHED THEN UPDATE SET {sets} "
@@ -155,11 +154,6 @@ def _publish_changes(
     log.info("merged %d row(s) of %s.%s loaded since %s into %s.%s",
              n_new, audit_schema, table, mark, published_schema, table)
     return int(n_new)
-
-
-def _params(cur: Any, statement: str, params: list[Any]) -> list[Any]:
-    cur.execute(statement, params)
-    return list(cur.fetchall())
 
 
 def publish_marts(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from pydantic import BaseModel, Field
 
@@ -114,6 +114,14 @@ def current_snapshot_id(session: SparkSession, ident: str) -> int | None:
 # -- time windows -----------------------------------------------------------------------------
 
 
+@overload
+def utc(ts: datetime) -> datetime: ...
+
+
+@overload
+def utc(ts: datetime | None) -> datetime | None: ...
+
+
 def utc(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
@@ -122,7 +130,7 @@ def utc(ts: datetime | None) -> datetime | None:
 
 def floor_to(ts: datetime, step: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    ts = utc(ts)  # type: ignore[assignment]
+    ts = utc(ts)
     return epoch + ((ts - epoch) // step) * step
 
 
@@ -135,19 +143,14 @@ def ceil_to(ts: datetime, step: timedelta) -> datetime:
 MAX_SPANS = 64
 
 
-def _utc(ts: datetime) -> datetime:
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-
-
 def merge_spans(
-    spans: Iterable[tuple[datetime, datetime]], *, gap: timedelta = timedelta(0),
-    limit: int = MAX_SPANS,
+    spans: Iterable[tuple[datetime, datetime]], *, limit: int = MAX_SPANS
 ) -> tuple[tuple[datetime, datetime], ...]:
-    """Half-open ranges sorted and merged where they overlap or lie within ``gap`` of each other;
-    more than ``limit`` left, the ones with the smallest gaps between them are merged too."""
+    """Half-open ranges sorted and merged where they overlap or touch; more than ``limit`` left,
+    the ones with the smallest gaps between them are merged too."""
     out: list[tuple[datetime, datetime]] = []
-    for a, b in sorted((_utc(a), _utc(b)) for a, b in spans):
-        if out and a - out[-1][1] <= gap:
+    for a, b in sorted((utc(a), utc(b)) for a, b in spans):
+        if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
             out.append((a, b))
@@ -247,7 +250,7 @@ class Window:
 
 
 def _sql_ts(ts: datetime) -> str:
-    return utc(ts).strftime("%Y-%m-%d %H:%M:%S.%f")  # type: ignore[union-attr]
+    return utc(ts).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # -- the change-only MERGE --------------------------------------------------------------------

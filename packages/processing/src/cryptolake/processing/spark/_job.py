@@ -57,7 +57,7 @@ def _properties(session: SparkSession, ident: str) -> dict[str, str]:
 
 
 def _iso(ts: datetime) -> str:
-    return utc(ts).isoformat()  # type: ignore[union-attr]
+    return utc(ts).isoformat()
 
 
 class SparkTransform:
@@ -143,9 +143,9 @@ class SparkTransform:
 
     def _incremental_window(
         self, session: SparkSession, ctx: JobContext, target: str
-    ) -> tuple[Window | None, str | None, dict[str, object]]:
-        """(window to recompute or None = nothing changed, new watermark, details); the input
-        snapshots read are left in ``self._read_snapshots`` for the watermark's commit."""
+    ) -> tuple[Window | None, str | None, dict[str, int], dict[str, object]]:
+        """(window to recompute or None = nothing changed, new watermark, the Bronze input
+        snapshots read — committed with the watermark —, details)."""
         from pyspark.sql import functions as F
 
         from cryptolake.processing.spark._common import current_snapshot_id
@@ -158,14 +158,14 @@ class SparkTransform:
         spans: list[tuple[datetime, datetime]] = []
         mark = None
         how: dict[str, str] = {}
-        self._read_snapshots = {}
+        read_snapshots: dict[str, int] = {}
         for change in self.changes(ctx):
             if not table_exists(session, change.table):
                 continue
             event, changed = F.col(change.event), F.col(change.changed)
             now = current_snapshot_id(session, change.table)
             if change.changed == "ingested_at" and now is not None:
-                self._read_snapshots[change.table] = now
+                read_snapshots[change.table] = now
             if since is None:  # first run: everything; only the watermark is needed
                 row = read(session, change.table).where(change.where).agg(F.max(changed)).first()
                 if row is not None and row[0] is not None:
@@ -183,11 +183,12 @@ class SparkTransform:
                     .collect()
                 )
 
+            by_snapshot = change.table in read_snapshots and change.table in seen
             df, how[change.table] = self._changed_rows(session, change, since, seen, now)
             try:
                 rows = days(df)
             except Exception as exc:  # the recorded snapshot expired: by time instead
-                if "snapshots after" not in how[change.table]:
+                if not by_snapshot:
                     raise
                 log.info("%s: incremental read of %s failed (%s); by time instead", ctx.name,
                          change.table, exc)
@@ -202,13 +203,13 @@ class SparkTransform:
         if how:
             info["changed_by"] = how
         if mark is None:
-            return None, None, info
+            return None, None, read_snapshots, info
         if since is None:
-            return Window(), _iso(mark), info
+            return Window(), _iso(mark), read_snapshots, info
         # rows found by snapshot may be stamped before the watermark: it never goes back
-        mark = max(utc(mark) or since, since)
+        mark = max(utc(mark), since)
         info["changed_days"] = len(spans)
-        return self.widen(Window.union(spans)), _iso(mark), info
+        return self.widen(Window.union(spans)), _iso(mark), read_snapshots, info
 
     def run(self, ctx: JobContext) -> JobResult:
         window = Window.of(ctx)
@@ -219,9 +220,10 @@ class SparkTransform:
         session = spark(f"cryptolake-{ctx.name}")
         target = self.ident(ctx, "silver", self.outputs[0])
         mark = None
+        read_snapshots: dict[str, int] = {}
         extra: dict[str, object] = {}
         if self.config.incremental and ctx.start is None and ctx.end is None and self.changes(ctx):
-            found, mark, extra = self._incremental_window(session, ctx, target)
+            found, mark, read_snapshots, extra = self._incremental_window(session, ctx, target)
             if found is None:
                 log.info("%s: no input changed since the last run; nothing to do", ctx.name)
                 return JobResult(details={"window": "no input changed", **extra})
@@ -233,7 +235,7 @@ class SparkTransform:
         with spark_progress(session, ctx):
             outcomes, details = self.compute(session, ctx, window)
         if mark is not None:
-            snapshots = json.dumps(getattr(self, "_read_snapshots", {}), sort_keys=True)
+            snapshots = json.dumps(read_snapshots, sort_keys=True)
             session.sql(
                 f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}', "
                 f"'{SNAPSHOTS_PROPERTY}' = '{snapshots}')"
