@@ -44,7 +44,7 @@ dirs=()
 for d in packages/*/tests tests; do
   [ -n "$(find "$d" -name 'test_*.py' -not -path '*/thirdparty/*' | head -1)" ] && dirs+=("$d")
 done
-"$PY" -m pytest "${dirs[@]}" -m "integration or e2e or installed" -p no:cacheprovider --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
+"$PY" -m pytest "${dirs[@]}" -m "integration or e2e or installed" -p no:cacheprovider --durations=30 --junitxml="$HOME_DIR/test-results.xml" "$@" 2>&1 | tee "$HOME_DIR/pytest.log"
 pytest_rc=${PIPESTATUS[0]}
 set -e
 summary="$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$HOME_DIR/pytest.log" | tail -1)"
