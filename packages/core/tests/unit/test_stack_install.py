@@ -100,3 +100,23 @@ def test_up_and_down_on_one_home_take_turns(tmp_path: Path) -> None:
     t.join()
     assert events == ["first in", "first out", "second in"]
     assert waiting and "waiting for another" in waiting[0]
+
+
+def test_down_of_the_whole_stack_also_stops_the_processes_plugins_supervise(tmp_path: Path) -> None:
+    import sys
+
+    from cryptolake.core import supervisor
+
+    stack = Stack(Settings(home=tmp_path))
+    stack.layout.ensure()
+    pidfile = tmp_path / "run" / "stream-bronze.json"  # what `cryptolake stream start` records
+    proc = supervisor.start("stream bronze", [sys.executable, "-c", "import time; time.sleep(60)"],
+                            pidfile=pidfile, log=tmp_path / "logs" / "stream-bronze.log")
+    try:
+        assert stack.down(["redis"]) == []  # naming services leaves it alone
+        assert supervisor.running(pidfile) is not None
+        assert stack.down() == ["stream-bronze"]
+        assert supervisor.running(pidfile) is None and not pidfile.exists()
+        assert proc.wait(timeout=10) is not None
+    finally:
+        proc.kill()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from cryptolake.api.errors import BeforeFirstCommitError
 from cryptolake.api.lakehouse import MissingTableError, Reader
 from cryptolake.api.values import Quality, utc
 
@@ -54,7 +55,7 @@ class Loaders:
                 try:
                     rows = await reader.query(QUALITY_SQL.replace("{marks}", _marks(len(tables))),
                                               {"dq": "ops.dq_results"}, list(tables))
-                except MissingTableError:
+                except (MissingTableError, BeforeFirstCommitError):  # none recorded (by then)
                     rows = []
                 by: dict[str, list[dict[str, Any]]] = {}
                 for row in rows:

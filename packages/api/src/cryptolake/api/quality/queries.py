@@ -137,8 +137,14 @@ class QualityQuery:
         tables = sorted(t for t in locs if t.split(".")[0] in ("bronze", "silver", "gold", "ops", "ml"))
         logs = dict(zip(tables, await asyncio.gather(*(lake.snapshot_log(locs[t]) for t in tables)),
                         strict=True))
+        held = []
         for t in tables:
-            await r.snapshot(t)
+            try:
+                await r.snapshot(t)
+            except BeforeFirstCommitError:  # as of a time before its first commit: no data then
+                continue
+            held.append(t)
+        tables = held
         timed = [t for t in tables if t in EVENT_TIME and r.read.get(t) is not None]
         newest: dict[str, Any] = {}
         if timed:
@@ -164,7 +170,7 @@ class QualityQuery:
                 quality_status=q.status, failing_checks=q.failed_checks))
         try:
             runs = await repo.runs(r, None, None, None, 0, 1)
-        except MissingTableError:
+        except (MissingTableError, BeforeFirstCommitError):
             runs = []
         last = run_node(r, runs[0]) if runs else None
         failing = sum(len(x.failing_checks) for x in out)

@@ -455,10 +455,20 @@ class Stack:
 
     # ------------------------------------------------------------------------------------ down
     def down(self, names: Iterable[str] | None = None, report: Reporter = _quiet) -> list[str]:
-        """Stop the chosen services that this stack started (reverse start order)."""
+        """Stop the chosen services that this stack started (reverse start order).
+
+        Stopping the whole stack (no ``names``) first stops the other processes supervised from
+        this home (``run/*.json`` that name no service: the stream job, which plugins start),
+        since they depend on the services and would only fail without them.
+        """
         chosen = list(names or self.names)
         stopped = []
         with self._locked(report):
+            if names is None:
+                for pidfile in sorted((self.layout.home / "run").glob("*.json")):
+                    if pidfile.stem not in self.services and _supervisor.stop(pidfile):
+                        stopped.append(pidfile.stem)
+                        report(pidfile.stem, "stopped")
             for name in reversed(self.names):
                 if name not in chosen:
                     continue
