@@ -70,8 +70,17 @@ def digests_before(loaded_lakehouse: Any) -> dict[tuple[str, str], tuple[int, st
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(worker_env: dict[str, str],
-                 digests_before: dict[tuple[str, str], tuple[int, str]]) -> dict[str, Any]:
+def gold_before(loaded_lakehouse: Any) -> dict[str, int | None]:
+    """Published Gold's snapshot per table before the forced run."""
+    from cryptolake.core.pipeline import current_snapshots
+    from cryptolake.core.settings import get_settings
+
+    return current_snapshots(get_settings(), "gold")
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(worker_env: dict[str, str], digests_before: dict[tuple[str, str], tuple[int, str]],
+                 gold_before: dict[str, int | None]) -> dict[str, Any]:
     out = subprocess.run([*CLI, "pipeline", "run", "--source", "replay", "--via-workers", "--force",
                           "--timeout", "2400"], env=worker_env, capture_output=True, text=True,
                          timeout=2700, check=False)
@@ -126,6 +135,20 @@ def test_a_rerun_over_the_same_input_leaves_every_table_identical(
                if digests_before.get(t) != after.get(t)}
     assert not changed, changed
     assert any(rows for rows, _ in after.values())
+
+
+def test_gold_unchanged_input_is_audited_not_rebuilt(pipeline_run: dict[str, Any],
+                                                     gold_before: dict[str, int | None]) -> None:
+    """The forced run's Silver jobs found nothing new, so Silver's publication pins the same
+    snapshots: dbt.gold does not build (it could only write the same rows), published Gold keeps
+    its snapshots, and the Gold suites ran on it in this run."""
+    from cryptolake.core.pipeline import current_snapshots
+    from cryptolake.core.settings import get_settings
+
+    assert current_snapshots(get_settings(), "gold") == gold_before
+    rows = _trino(f"SELECT outcome, count(*) FROM ops.dq_results WHERE run_id = '{pipeline_run['run_id']}' "
+                  "AND layer = 'gold' GROUP BY 1")
+    assert rows and all(outcome == "pass" for outcome, _ in rows), rows
 
 
 def test_gates_recorded_passing_results(pipeline_run: dict[str, Any]) -> None:

@@ -69,3 +69,9 @@ class DbtBuildConfig(BaseModel):
     )
     vars: dict[str, Any] = Field(default_factory=dict, description="extra dbt vars")
     threads: int = Field(2, ge=1)
+    skip_unchanged: bool = Field(
+        True, description="when the build would read the very Silver snapshots the latest Gold "
+        "publication was built from, with the same dbt project and settings, and published Gold "
+        "is untouched since, skip dbt (its models and tests could only give the same result) and "
+        "run the Gold Soda suites on published Gold instead (freshness still alarms)"
+    )
