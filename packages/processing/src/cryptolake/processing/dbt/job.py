@@ -275,7 +275,6 @@ class DbtGoldJob:
             ctx.committed(table, snapshot, written.get(table, 0))
         return result
 
-
     def _suite_config(self, ctx: JobContext, silver: str,
                       pins: dict[str, Any]) -> dict[str, dict[str, Any]]:
         """The Gold Soda suites' settings (read by each suite's ``configure``)."""
