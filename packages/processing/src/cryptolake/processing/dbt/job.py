@@ -121,8 +121,9 @@ class DbtGoldJob:
 
     def _inputs(
         self, ctx: JobContext, silver: str, published: str, ops_ns: str | None, full: bool
-    ) -> tuple[dict[str, int | None], dict[str, str | None], dict[str, Any]]:
-        """(Silver pins, changed_since per Silver table, the inputs to record)."""
+    ) -> tuple[dict[str, int | None], dict[str, str | None], dict[str, Any], Any]:
+        """(Silver pins, changed_since per Silver table, the inputs to record, the latest Gold
+        publication or ``None`` for a full build)."""
         from cryptolake.core.pipeline import latest_publication
 
         settings, cfg = ctx.settings, self.config
@@ -154,7 +155,7 @@ class DbtGoldJob:
             "changed_since": changed_since,
             "previous_gold": last.publication_id if last else None,
         }
-        return pins, changed_since, inputs
+        return pins, changed_since, inputs, last
 
     def _fingerprint(self, ctx: JobContext) -> str:
         """A hash of what, besides Silver, decides the build: every file of the dbt project and
@@ -171,25 +172,22 @@ class DbtGoldJob:
         digest.update(json.dumps([config, params], sort_keys=True, default=str).encode())
         return digest.hexdigest()
 
-    def _unchanged_since(self, ctx: JobContext, published: str, ops_ns: str | None,
-                         inputs: dict[str, Any]) -> Any | None:
-        """The latest Gold publication, when this build would read exactly its input."""
-        from cryptolake.core.pipeline import latest_publication
-
+    def _unchanged(self, ctx: JobContext, published: str, inputs: dict[str, Any],
+                   last: Any) -> bool:
+        """Whether this build would read exactly the input of ``last`` (the latest Gold
+        publication) with published Gold still as ``last`` left it."""
         pins = inputs["silver_snapshots"]
         if not self.config.skip_unchanged or not pins or any(v is None for v in pins.values()):
-            return None
-        last = latest_publication(ctx.settings, "gold", published, ops_namespace=ops_ns)
+            return False
         if last is None:
-            return None
+            return False
         same = all(last.inputs.get(k) == inputs[k]
                    for k in ("fingerprint", "silver_schema", "silver_snapshots"))
         if not same:
-            return None
+            return False
         now = table_snapshots(ctx.settings, published)
-        if any(now.get(t) != sid for t, sid in last.tables.items()):
-            return None  # published Gold was written (or rolled back) since
-        return last
+        # published Gold written (or rolled back) since: build
+        return all(now.get(t) == sid for t, sid in last.tables.items())
 
     def run(self, ctx: JobContext) -> JobResult:
         from cryptolake.processing.quality.gate import audit
@@ -200,9 +198,8 @@ class DbtGoldJob:
         silver = self._param(ctx, "silver_schema")
         ops_ns = self._param(ctx, "ops_namespace")
         full = bool(self._param(ctx, "full_refresh"))
-        pins, changed_since, inputs = self._inputs(ctx, silver, published, ops_ns, full)
-        last = None if full else self._unchanged_since(ctx, published, ops_ns, inputs)
-        if last is not None:
+        pins, changed_since, inputs, last = self._inputs(ctx, silver, published, ops_ns, full)
+        if self._unchanged(ctx, published, inputs, last):
             return self._audit_unchanged(ctx, last, published, silver, ops_ns)
         dbt_vars = {
             **cfg.vars,
