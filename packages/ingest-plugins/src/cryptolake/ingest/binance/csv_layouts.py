@@ -430,11 +430,10 @@ def _vector_times(col: Any) -> Any | None:
     import pyarrow.compute as pc
 
     trimmed = pc.utf8_trim_whitespace(col)
-    if not pc.all(pc.match_substring_regex(trimmed, r"^-?\d+$")).as_py() and pc.all(
-        pc.match_substring_regex(trimmed, r"^-?\d+(\.\d*)?$")
-    ).as_py():
+    integers = pc.all(pc.match_substring_regex(trimmed, r"^-?\d+$")).as_py()
+    if not integers and pc.all(pc.match_substring_regex(trimmed, r"^-?\d+(\.\d*)?$")).as_py():
         return _vector_decimal_times(trimmed)
-    if pc.all(pc.match_substring_regex(trimmed, r"^-?\d+$")).as_py():
+    if integers:
         n = pc.cast(trimmed, pa.int64())
         lo, hi = pc.min(pc.abs(n)).as_py(), pc.max(pc.abs(n)).as_py()
         for low_bound, high_bound, scale in ((1e11, 1e14, 1), (1e14, 1e17, 1000)):
@@ -558,9 +557,11 @@ def _vector_path(path: Path, data: bytes, plan: _File, window: Window, now: int 
 
 def _slow_row(path: Path, data: bytes, plan: _File, now: int | None) -> Any:
     """Re-read single lines row-wise (for rows the vector checks refused), with their reasons."""
-    lines = data.splitlines()
+    lines: list[bytes] = []  # split on the first refused row only: most files have none
 
     def row(no: int, _: dict[str, Any]) -> Record | Reject:
+        if not lines:
+            lines.extend(data.splitlines())
         line = lines[no - 1]
         origin = f"{path.name}:{no}"
         item = _row(_split(line), plan, line, origin, now, None)

@@ -14,6 +14,7 @@ import gc
 import logging
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,10 @@ def _selected(root: Path, cfg: ReplayConfig) -> list[Path]:
 DAY_MS = 86_400_000
 
 
-def _part_of_span(kept: list[tuple[int, Record]], cfg: ReplayConfig) -> list[tuple[int, Record]]:
+Item = tuple[int, int, int, Record]  # (event time, file, position, record): unique, sortable
+
+
+def _part_of_span(kept: list[Item], cfg: ReplayConfig) -> list[Item]:
     """The records of one file that ``fraction`` and ``newest_day`` keep.
 
     The cut is by event time within the file's own span (its first .. last record), never by file
@@ -71,19 +75,72 @@ def _part_of_span(kept: list[tuple[int, Record]], cfg: ReplayConfig) -> list[tup
     """
     if not kept or (cfg.fraction >= 1 and cfg.newest_day == "include"):
         return kept
-    first = min(r.event_ms for _, r in kept)
-    last = max(r.event_ms for _, r in kept)
+    first = min(k[0] for k in kept)
+    last = max(k[0] for k in kept)
     if cfg.fraction < 1:
         cut = first + int(cfg.fraction * (last - first))
-        kept = [(seq, r) for seq, r in kept if r.event_ms <= cut]
-        last = max(r.event_ms for _, r in kept)
+        kept = [k for k in kept if k[0] <= cut]
+        last = max(k[0] for k in kept)
     if last - first <= DAY_MS:  # a file of one day or less (a capture, a snapshot) has no
         return [] if cfg.newest_day == "only" else kept  # older part: it is not a new day
     if cfg.newest_day == "exclude":
-        kept = [(seq, r) for seq, r in kept if r.event_ms <= last - DAY_MS]
+        kept = [k for k in kept if k[0] <= last - DAY_MS]
     elif cfg.newest_day == "only":
-        kept = [(seq, r) for seq, r in kept if r.event_ms > last - DAY_MS]
+        kept = [k for k in kept if k[0] > last - DAY_MS]
     return kept
+
+
+READ_THREADS = 2
+
+
+def _read_file(
+    host: Any,
+    root: Path,
+    fi: int,
+    path: Path,
+    cfg: ReplayConfig,
+    window: tuple[int | None, int | None] | None,
+    wanted: set[str] | None,
+) -> tuple[list[Item], list[Reject], dict[str, Any]]:
+    """One file's kept records (as sortable items), its rejects and its figures."""
+    rel = path.relative_to(root).as_posix()
+    try:
+        data = layouts.read_bytes(path)
+    except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
+        reject = Reject(f"cannot read the file: {exc}", b"", None, rel)
+        return [], [reject], {"layout": None, "records": 0, "rejected": 1}
+    layout = layouts.detect(host, path, data)
+    if layout is None:
+        reject = Reject(
+            "unknown layout: no plugin recognised this file", data[: layouts.HEAD_BYTES], None, rel
+        )
+        return [], [reject], {"layout": None, "records": 0, "rejected": 1}
+    try:
+        reader = layouts.reader_for(layout)
+        items = list(layouts.run_reader(reader, path, data, window))
+    except Exception as exc:  # - whatever a reader raises rejects its file, not the replay
+        log.warning("replay: %s (%s) could not be read: %s", rel, layout, exc, exc_info=True)
+        reject = Reject(
+            f"the {layout} reader failed on this file: {type(exc).__name__}: {exc}",
+            data[: layouts.HEAD_BYTES],
+            layout,
+            rel,
+        )
+        return [], [reject], {"layout": layout, "records": 0, "rejected": 1}
+    # one pass keeps the records as sortable items; most files have no rejects
+    kept = [(i.event_ms, fi, seq, i) for seq, i in enumerate(items) if type(i) is Record]
+    bad = [i for i in items if isinstance(i, Reject)] if len(kept) < len(items) else []
+    kept = _part_of_span(kept, cfg)
+    if wanted is not None:
+        kept = [k for k in kept if k[3].key in wanted]
+    if window is not None:  # readers that take no window
+        lo = window[0] if window[0] is not None else -(2**63)
+        hi = window[1] if window[1] is not None else 2**63
+        kept = [k for k in kept if lo <= k[0] < hi]
+    counts: dict[str, Any] = {"layout": layout, "records": len(kept)}
+    if bad:
+        counts["rejected"] = len(bad)
+    return kept, bad, counts
 
 
 def load(
@@ -92,7 +149,7 @@ def load(
     *,
     start_ms: int | None = None,
     end_ms: int | None = None,
-) -> tuple[list[tuple[int, int, int, Record]], list[Reject], dict[str, Any]]:
+) -> tuple[list[Item], list[Reject], dict[str, Any]]:
     """Parse every selected file: (sorted records, rejects, per-file figures)."""
     root = cfg.directory()
     if not root.is_dir():
@@ -100,62 +157,22 @@ def load(
     wanted = (
         {s.upper() for s in cfg.symbols} | {s.lower() for s in cfg.symbols} if cfg.symbols else None
     )
-    merged: list[tuple[int, int, int, Record]] = []
+    window = (start_ms, end_ms) if start_ms is not None or end_ms is not None else None
+    paths = _selected(root, cfg)
+
+    def one(fi: int) -> tuple[list[Item], list[Reject], dict[str, Any]]:
+        return _read_file(host, root, fi, paths[fi], cfg, window, wanted)
+
+    merged: list[Item] = []
     rejects: list[Reject] = []
     files: dict[str, Any] = {}
-    for fi, path in enumerate(_selected(root, cfg)):
-        rel = path.relative_to(root).as_posix()
-        try:
-            data = layouts.read_bytes(path)
-        except (OSError, EOFError) as exc:  # unreadable, or a broken .gz
-            rejects.append(Reject(f"cannot read the file: {exc}", b"", None, rel))
-            files[rel] = {"layout": None, "records": 0, "rejected": 1}
-            continue
-        layout = layouts.detect(host, path, data)
-        if layout is None:
-            rejects.append(
-                Reject(
-                    "unknown layout: no plugin recognised this file",
-                    data[: layouts.HEAD_BYTES],
-                    None,
-                    rel,
-                )
-            )
-            files[rel] = {"layout": None, "records": 0, "rejected": 1}
-            continue
-        window = (start_ms, end_ms) if start_ms is not None or end_ms is not None else None
-        try:
-            reader = layouts.reader_for(layout)
-            items = list(layouts.run_reader(reader, path, data, window))
-        except Exception as exc:  # - whatever a reader raises rejects its file, not the replay
-            log.warning("replay: %s (%s) could not be read: %s", rel, layout, exc, exc_info=True)
-            rejects.append(
-                Reject(
-                    f"the {layout} reader failed on this file: {type(exc).__name__}: {exc}",
-                    data[: layouts.HEAD_BYTES],
-                    layout,
-                    rel,
-                )
-            )
-            files[rel] = {"layout": layout, "records": 0, "rejected": 1}
-            continue
-        bad = [i for i in items if isinstance(i, Reject)]
-        rejects.extend(bad)
-        kept: list[tuple[int, Record]] = [
-            (seq, i) for seq, i in enumerate(items) if isinstance(i, Record)
-        ]
-        kept = _part_of_span(kept, cfg)
-        if wanted is not None:
-            kept = [(seq, i) for seq, i in kept if i.key in wanted]
-        if window is not None:  # readers that take no window
-            lo = start_ms if start_ms is not None else -(2**63)
-            hi = end_ms if end_ms is not None else 2**63
-            kept = [(seq, i) for seq, i in kept if lo <= i.event_ms < hi]
-        merged.extend([(i.event_ms, fi, seq, i) for seq, i in kept])
-        counts = {"records": len(kept)}
-        if bad:
-            counts["rejected"] = len(bad)
-        files[rel] = {"layout": layout, **counts}
+    # Two files are read at a time: the Arrow part of one file's parse (CSV, kernels) releases
+    # the GIL while the other builds its records.
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        for fi, (kept, bad, counts) in enumerate(pool.map(one, range(len(paths)))):
+            merged.extend(kept)
+            rejects.extend(bad)
+            files[paths[fi].relative_to(root).as_posix()] = counts
     # (event time, file, position) is unique, so the tuples sort without comparing records
     merged.sort()
     return merged, rejects, files
@@ -226,7 +243,7 @@ class Replay:
     def _emit(
         self,
         ctx: JobContext,
-        merged: list[tuple[int, int, int, Record]],
+        merged: list[Item],
         kafka: Any,
         writer: Any,
         read_ms: int,
