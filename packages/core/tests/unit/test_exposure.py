@@ -55,3 +55,12 @@ def test_production_refuses_the_placeholder_redis_password(tmp_path: Path) -> No
             postgres={"password": "pg-real-1"},
             s3={"secret_key": "s3-real-1"},
         )
+
+
+def test_beat_sends_only_the_stream_check_when_periodic_work_is_off(tmp_path: Path) -> None:
+    from cryptolake.core.jobs.worker import make_app
+
+    on = make_app(Settings(home=tmp_path)).conf.beat_schedule
+    assert {"daily-pipeline", "maintenance", "stream-check"} <= set(on)
+    off = make_app(Settings(home=tmp_path, jobs={"periodic": False})).conf.beat_schedule
+    assert set(off) == {"stream-check"}

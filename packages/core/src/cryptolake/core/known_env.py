@@ -89,6 +89,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_JOBS__DAILY_SOURCE", "source of the scheduled daily pipeline: live or replay"),
     KnownEnv("CRYPTOLAKE_JOBS__MAINTENANCE_CRON", "cron (UTC) of Iceberg maintenance, default 0 2 * * *"),
     KnownEnv("CRYPTOLAKE_JOBS__STREAM_CHECK_S", "seconds between checks that the stream job runs"),
+    KnownEnv("CRYPTOLAKE_JOBS__PERIODIC", "false: beat sends only the stream check (no scheduled runs)"),
     KnownEnv("CRYPTOLAKE_JOBS__BROKER_DB", "Redis database of the Celery broker (default 0)"),
     KnownEnv("CRYPTOLAKE_JOBS__RESULT_DB", "Redis database of the Celery results (default 1)"),
     KnownEnv("CRYPTOLAKE_JOBS__VISIBILITY_TIMEOUT_S", "seconds before an unacknowledged task is redelivered"),

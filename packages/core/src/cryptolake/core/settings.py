@@ -209,6 +209,11 @@ class JobsSettings(BaseModel):
     daily_source: Literal["replay", "live"] = "live"
     maintenance_cron: str = Field("0 2 * * *", description="cron of Iceberg maintenance (UTC)")
     stream_check_s: float = Field(60.0, description="seconds between stream-job checks")
+    periodic: bool = Field(
+        True,
+        description="beat sends the scheduled work (daily pipeline, maintenance, model retrain, "
+        "predict and score); false: only the stream check (the test run's stack)",
+    )
     broker_db: int = Field(0, description="Redis database of the Celery broker")
     result_db: int = Field(1, description="Redis database of the Celery results")
     visibility_timeout_s: int = Field(
