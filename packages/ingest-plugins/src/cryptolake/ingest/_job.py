@@ -85,7 +85,10 @@ def alert_sink(
             "message": message[:4000],
             "raised_at": datetime.now(UTC),
         }
-        table.append(pa.Table.from_pylist([row], schema=contract.arrow_schema()))
+        from cryptolake.core.clients import transaction
+
+        with transaction(table) as tx:
+            tx.append(pa.Table.from_pylist([row], schema=contract.arrow_schema()))
         log.error("alert %s (%s): %s", kind, subject, message)
 
     return alert

@@ -188,7 +188,10 @@ class BronzeWriter:
         sort_keys = [c for c in contract.sort_by]
         fresh.sort(key=lambda r: tuple(r[c] for c in sort_keys) if sort_keys else r[tcol])
         arrow = pa.Table.from_pylist(fresh, schema=contract.arrow_schema())
-        table.append(arrow)
+        from cryptolake.core.clients import transaction
+
+        with transaction(table) as tx:  # one metadata copy per change, not per access
+            tx.append(arrow)
         snap = table.current_snapshot()
         out.written += len(fresh)
         out.snapshot_id = snap.snapshot_id if snap else None

@@ -92,10 +92,11 @@ def trained_on_current_gold(gold: str, ml: str) -> dict[str, int] | None:
     """The Gold snapshot ids every champion was trained on, when they are the ones a retrain
     would read now (the latest publication); ``None`` when a retrain would see other data, or
     there is no champion, or the registry cannot be read."""
+    from cryptolake.core.settings import get_settings
     from cryptolake.ml.features._sources import current_snapshots
     from cryptolake.ml.registry import ModelStore
 
-    settings = _host().settings
+    settings = get_settings()
     try:
         champions = [r for r in ModelStore(settings, ml).models() if r["state"] == "champion"]
         now = current_snapshots(settings, gold).snapshot_ids
@@ -179,6 +180,20 @@ def predict_command(
     if via_workers:
         _enqueue("cryptolake.ml.predict", config, wait=False, timeout=0)
         return
+    if if_changed:  # asked before a run is recorded, as `ml train --if-changed` does
+        from cryptolake.core.settings import get_settings
+        from cryptolake.ml.serving import PredictOptions, predictions_current
+
+        try:
+            current = predictions_current(get_settings(), PredictOptions(
+                gold, ml, symbols or None, if_changed=True))
+        except Exception:  # no registry or no Gold yet: the run decides what to say
+            current = None
+        if current is not None:
+            typer.echo(f"predictions are current: every serving model predicted on the "
+                       f"published Gold snapshot {current}; nothing to predict (without "
+                       "--if-changed it predicts again)", err=True)
+            return
     _in_process("ml.predict", config)
 
 
@@ -215,9 +230,10 @@ def models_command(
     all_states: bool = typer.Option(False, "--all", help="Retired versions too."),
 ) -> None:
     """The registered models: state, horizon, walk-forward accuracy with its interval."""
+    from cryptolake.core.settings import get_settings
     from cryptolake.ml.registry import ModelStore
 
-    rows = [r for r in ModelStore(_host().settings, ml).models()
+    rows = [r for r in ModelStore(get_settings(), ml).models()
             if all_states or r["state"] != "retired"]
     if as_json:
         typer.echo(json.dumps(rows, default=str, indent=1))

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from cryptolake.ml.features import Dataset
 
@@ -236,6 +235,8 @@ class ModelSpec:
         return data.X_seq if self.view == "sequence" else data.X_tab
 
     def fit(self, data: Dataset) -> Any:
+        from sklearn.base import clone  # here: the registry and the CLI import this module
+
         return fit_estimator(clone(self.make()), self.X(data), data.y, data.y_ret)
 
     def proba(self, est: Any, data: Dataset) -> np.ndarray:

@@ -149,7 +149,10 @@ class ModelStore:
             return None
         contract = {c.name: c for c in tables.ALL}[name]
         table = self._table(contract)
-        table.append(pa.Table.from_pylist(rows, schema=contract.arrow_schema()))
+        from cryptolake.core.clients import transaction
+
+        with transaction(table) as tx:
+            tx.append(pa.Table.from_pylist(rows, schema=contract.arrow_schema()))
         snap = table.current_snapshot()
         return int(snap.snapshot_id) if snap else None
 

@@ -27,7 +27,6 @@ from cryptolake.ml.evaluation import now
 from cryptolake.ml.features import HORIZONS, build_dataset, compute_frame, load_gold
 from cryptolake.ml.features._sources import HOURLY
 from cryptolake.ml.registry import SERVING, ModelStore
-from cryptolake.ml.training import expected_return, view_of
 
 if TYPE_CHECKING:
     from cryptolake.core.settings import Settings
@@ -76,21 +75,42 @@ def predicted_on(store: ModelStore, serving: list[tuple[int, str, dict[str, Any]
     return True
 
 
+def _serving(store: ModelStore) -> list[tuple[int, str, dict[str, Any]]]:
+    return [(h, role, row) for h in HORIZONS for role, row in store.serving(h).items()]
+
+
+def predictions_current(settings: Settings, opts: PredictOptions,
+                        store: ModelStore | None = None) -> int | None:
+    """The Gold snapshot every serving model has already predicted on, when it is the one
+    published now (predicting again would add nothing); else ``None``. Reads no model and
+    imports no estimator library, so a caller can ask before starting a run."""
+    from cryptolake.ml.features._sources import current_snapshots
+
+    store = store or ModelStore(settings, opts.ml_namespace)
+    serving = _serving(store)
+    if not serving:
+        return None
+    now_snap = current_snapshots(settings, opts.gold_namespace)
+    hourly = now_snap.snapshot_ids.get(now_snap.table(HOURLY))
+    if hourly is not None and predicted_on(store, serving, int(hourly), opts.symbols):
+        return int(hourly)
+    return None
+
+
 def predict(settings: Settings, opts: PredictOptions) -> list[dict[str, Any]]:
     """Predict the latest bar of every symbol with every serving model; returns the new rows."""
+    from cryptolake.ml.training import expected_return, view_of
+
     store = ModelStore(settings, opts.ml_namespace)
-    serving = [(h, role, row) for h in HORIZONS for role, row in store.serving(h).items()]
+    serving = _serving(store)
     if not serving:
         log.warning("no serving model in %s.models: train first (cryptolake ml train)", opts.ml_namespace)
         return []
     if opts.if_changed:
-        from cryptolake.ml.features._sources import current_snapshots
-
-        now_snap = current_snapshots(settings, opts.gold_namespace)
-        hourly = now_snap.snapshot_ids.get(now_snap.table(HOURLY))
-        if hourly is not None and predicted_on(store, serving, int(hourly), opts.symbols):
+        current = predictions_current(settings, opts, store)
+        if current is not None:
             log.info("every serving model already predicted on Gold snapshot %s: nothing to do",
-                     hourly)
+                     current)
             return []
     candles, fear_greed, snap = load_gold(settings, namespace=opts.gold_namespace, symbols=opts.symbols)
     frame = compute_frame(candles, fear_greed, HORIZONS)

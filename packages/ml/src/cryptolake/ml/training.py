@@ -228,9 +228,7 @@ def _promote(
     names = [m["name"] for m in models_h if m["name"] in result.wf_prob]
 
     def select(candidates: list[dict[str, Any]]) -> str | None:
-        chosen: str | None = host.hook.cryptolake_select_champion(
-            target=f"direction_{h}h", candidates=candidates
-        )
+        chosen: str | None = host.select_champion(target=f"direction_{h}h", candidates=candidates)
         return chosen
 
     decision = decide_roles(current, names, result.wf_prob, result.rows.y, result.rows.times,
@@ -247,8 +245,7 @@ def _promote(
         if m["state"] == "champion":
             metrics = {k: float(v) for k, v in json.loads(m["metrics_json"]).items()
                        if isinstance(v, int | float) and not isinstance(v, bool)}
-            host.notify("cryptolake_model_promoted", model=m["name"], version=m["model_id"],
-                        metrics=metrics)
+            host.model_promoted(model=m["name"], version=m["model_id"], metrics=metrics)
             summary.promoted.append(m["model_id"])
 
 

@@ -1,6 +1,7 @@
 """Small clients of the lakehouse services, shared by every package.
 
-- :func:`load_catalog` — the pyiceberg ``SqlCatalog`` named like Trino's and Spark's catalog.
+- :func:`load_catalog` — the pyiceberg ``SqlCatalog`` named like Trino's and Spark's catalog;
+  :func:`transaction` — a pyiceberg write transaction that copies the metadata once per change.
 - :func:`connect`, :func:`query` — Trino DBAPI on the ``lakehouse`` catalog.
 - :func:`s3_client`, :func:`ensure_bucket` — the warehouse object store.
 - :func:`producer_config`, :func:`consumer_config`, :func:`admin_config`,
@@ -10,7 +11,7 @@
 Each imports its third-party library lazily, so importing this package is cheap.
 """
 
-from cryptolake.core.clients.catalog import catalog_properties, load_catalog
+from cryptolake.core.clients.catalog import catalog_properties, load_catalog, transaction
 from cryptolake.core.clients.kafka import (
     admin_config,
     consumer_config,
@@ -46,4 +47,5 @@ __all__ = [
     "spark_jars",
     "spark_session",
     "topic_name",
+    "transaction",
 ]

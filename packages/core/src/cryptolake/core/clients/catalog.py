@@ -24,3 +24,32 @@ def load_catalog(settings: Settings | None = None) -> Any:
 
     s = settings or get_settings()
     return SqlCatalog(s.lakehouse.catalog, **catalog_properties(s))
+
+
+def transaction(table: Any) -> Any:
+    """A pyiceberg transaction on ``table`` that works out its pending metadata once per change.
+
+    pyiceberg's ``Transaction.table_metadata`` applies the pending updates to the table's
+    metadata and deep-copies the result on every access, and one ``overwrite`` reads it some 36
+    times: for a table with a few hundred snapshots (``ops.pipeline_runs`` records every step)
+    that copying was most of each commit. This one keeps the result until the metadata or the
+    updates change (both are replaced, never mutated, so identity tells). Use it as
+    ``with transaction(table) as tx: tx.overwrite(...)``; it commits on leaving the block like
+    ``table.transaction()``.
+    """
+    from pyiceberg.table import Transaction
+    from pyiceberg.table.update import update_table_metadata
+
+    class _Transaction(Transaction):
+        _memo: tuple[Any, Any, Any] | None = None
+
+        @property
+        def table_metadata(self) -> Any:
+            memo = self._memo
+            if memo is None or memo[0] is not self._table.metadata or memo[1] is not self._updates:
+                memo = (self._table.metadata, self._updates,
+                        update_table_metadata(self._table.metadata, self._updates))
+                self._memo = memo
+            return memo[2]
+
+    return _Transaction(table)

@@ -35,13 +35,16 @@ def _upsert(settings: Settings, row: dict[str, Any]) -> None:
     import pyarrow as pa
     from pyiceberg.expressions import And, EqualTo
 
+    from cryptolake.core.clients.catalog import transaction
+
     table = _table(settings)
     schema = PIPELINE_RUNS.arrow_schema()
     data = pa.Table.from_pylist([row], schema=schema)
     same = And(EqualTo("run_id", row["run_id"]), EqualTo("step", row["step"]))  # type: ignore[call-arg, misc, arg-type]
     with warnings.catch_warnings():  # the first write of a step matches nothing to delete
         warnings.filterwarnings("ignore", "Delete operation did not match any records")
-        table.overwrite(data, overwrite_filter=same)
+        with transaction(table) as tx:
+            tx.overwrite(data, overwrite_filter=same)
 
 
 #: When two rows of one (run, step) have the same end time, the more final status wins.
