@@ -363,6 +363,7 @@ def test_beat_fires_the_daily_pipeline_on_a_short_schedule(
         "CRYPTOLAKE_JOBS__BEAT_METRICS_PORT": str(unused_tcp_port),
         "CRYPTOLAKE_JOBS__DAILY_PIPELINE_CRON": "* * * * *",
         "CRYPTOLAKE_JOBS__DAILY_SOURCE": "replay",
+        "CRYPTOLAKE_JOBS__PERIODIC": "true",  # make test runs the stack's beat with it off
         "CRYPTOLAKE_HOME": str(tmp_path / "beat"),
     }
     from datetime import UTC, datetime

@@ -33,8 +33,8 @@ def test_overwrites_and_appends_commit_like_pyicebergs_own(catalog: SqlCatalog) 
     for i in range(12):  # some history, as ops.pipeline_runs has
         row = pa.table({"k": [f"k{i % 4}"], "v": [i]}, schema=SCHEMA)
         with transaction(ours) as tx:
-            tx.overwrite(row, overwrite_filter=EqualTo("k", f"k{i % 4}"))
-        theirs.overwrite(row, overwrite_filter=EqualTo("k", f"k{i % 4}"))
+            tx.overwrite(row, overwrite_filter=EqualTo("k", f"k{i % 4}"))  # type: ignore[call-arg, misc]
+        theirs.overwrite(row, overwrite_filter=EqualTo("k", f"k{i % 4}"))  # type: ignore[call-arg, misc]
     with transaction(ours) as tx:
         tx.append(pa.table({"k": ["z"], "v": [99]}, schema=SCHEMA))
         tx.append(pa.table({"k": ["y"], "v": [98]}, schema=SCHEMA))  # two changes in one commit
