@@ -68,13 +68,7 @@ class DbtBuildConfig(BaseModel):
         "is one for the Silver namespace), not at the tables' heads"
     )
     vars: dict[str, Any] = Field(default_factory=dict, description="extra dbt vars")
-    threads: int = Field(2, ge=1, description="dbt threads of `dbt run` (the models: CPU-bound "
-                         "in Trino, more than the cores only adds contention)")
-    test_threads: int = Field(
-        6, ge=1, description="dbt threads of `dbt test`: the tests are small queries whose time "
-        "is mostly Trino's planning and scheduling, so they overlap well (66 tests: 16.5 s with "
-        "2 threads, 13 s with 6, on 2 cores)"
-    )
+    threads: int = Field(2, ge=1)
     skip_unchanged: bool = Field(
         True, description="when the build would read the very Silver snapshots the latest Gold "
         "publication was built from, with the same dbt project and settings, and published Gold "

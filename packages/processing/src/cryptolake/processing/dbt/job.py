@@ -220,8 +220,7 @@ class DbtGoldJob:
         try:
             # write: every model into the audit schema, then every dbt test on it
             model_run = run_dbt("run", full_refresh=full, **common)
-            test_run = run_dbt("test", require_match=False,
-                               **{**common, "threads": cfg.test_threads})
+            test_run = run_dbt("test", require_match=False, **common)
             self.runs = [model_run, test_run]
             self.last_run = DbtRun(
                 command="build",
