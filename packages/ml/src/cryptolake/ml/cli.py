@@ -194,6 +194,7 @@ def predict_command(
                        f"published Gold snapshot {current}; nothing to predict (without "
                        "--if-changed it predicts again)", err=True)
             return
+        config["if_changed"] = False  # just asked: the run need not read the same tables again
     _in_process("ml.predict", config)
 
 

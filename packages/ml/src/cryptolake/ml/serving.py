@@ -79,15 +79,16 @@ def _serving(store: ModelStore) -> list[tuple[int, str, dict[str, Any]]]:
     return [(h, role, row) for h in HORIZONS for role, row in store.serving(h).items()]
 
 
-def predictions_current(settings: Settings, opts: PredictOptions,
-                        store: ModelStore | None = None) -> int | None:
+def predictions_current(settings: Settings, opts: PredictOptions, store: ModelStore | None = None,
+                        serving: list[tuple[int, str, dict[str, Any]]] | None = None) -> int | None:
     """The Gold snapshot every serving model has already predicted on, when it is the one
     published now (predicting again would add nothing); else ``None``. Reads no model and
-    imports no estimator library, so a caller can ask before starting a run."""
+    imports no estimator library, so a caller can ask before starting a run. ``store`` and
+    ``serving`` (its serving versions) are read here unless the caller has them."""
     from cryptolake.ml.features._sources import current_snapshots
 
     store = store or ModelStore(settings, opts.ml_namespace)
-    serving = _serving(store)
+    serving = _serving(store) if serving is None else serving
     if not serving:
         return None
     now_snap = current_snapshots(settings, opts.gold_namespace)
@@ -107,7 +108,7 @@ def predict(settings: Settings, opts: PredictOptions) -> list[dict[str, Any]]:
         log.warning("no serving model in %s.models: train first (cryptolake ml train)", opts.ml_namespace)
         return []
     if opts.if_changed:
-        current = predictions_current(settings, opts, store)
+        current = predictions_current(settings, opts, store, serving)
         if current is not None:
             log.info("every serving model already predicted on Gold snapshot %s: nothing to do",
                      current)

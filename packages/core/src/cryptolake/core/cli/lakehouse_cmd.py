@@ -43,8 +43,8 @@ def layer_summary(settings: Settings, layers: tuple[str, ...] = LAYERS) -> list[
         try:  # one statement for every table: one round trip, Trino runs the counts side by side
             union = " UNION ALL ".join(counts(sc, n, i) for i, (sc, n) in enumerate(tables))
             found = {int(i): (r, sn) for i, r, sn in query(union, settings=settings)}
-        except Exception:  # one unreadable table: count them one by one, so the error names it
-            found = {}
+        except Exception:  # one unreadable table: the loop below counts table by table,
+            pass  # so that the error names it
     out = []
     for i, (schema, name) in enumerate(tables):
         if i not in found:

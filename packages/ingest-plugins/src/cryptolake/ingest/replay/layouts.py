@@ -3,8 +3,8 @@
 The layout is named by the plugins through the ``cryptolake_detect_layout`` firstresult hook.
 Built-in names map to the parsers of the Binance, CoinGecko and Fear & Greed plugins; a third
 party may return ``"package.module:reader"`` — a callable ``reader(path, data) -> Iterable[Record
-| Reject]`` — to teach replay a layout of its own. Replay reads two files at a time, from two threads, so a
-reader (and the detect hook) may run for two files at once.
+| Reject]`` — to teach replay a layout of its own. Replay reads two files at a time, from two
+threads, so a reader (and the detect hook) may run for two files at once.
 """
 
 from __future__ import annotations
