@@ -51,6 +51,7 @@ class Figure:
     rejected: int
     seconds: float
     gate: str = "n/a"
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -184,8 +185,9 @@ def _run(run: Run, host: Any, steps: list[Any], log: Any) -> None:
                 outcome = StepOutcome(step=step, status="failed", gate="fail")
             seconds = time.perf_counter() - t0
             run.steps.append(Figure(step.name, outcome.rows_in, outcome.rows_out,
-                                    outcome.rejected, seconds, outcome.gate))
-            log(f"    {outcome.rows_in:,} in, {outcome.rows_out:,} out, {seconds:.1f} s")
+                                    outcome.rejected, seconds, outcome.gate, outcome.phases))
+            log(f"    {outcome.rows_in:,} in, {outcome.rows_out:,} out, {seconds:.1f} s"
+                + (f" ({_phases(outcome.phases)})" if outcome.phases else ""))
             if step.kind == "ingest":
                 entry = host.sources.get(step.name)
                 run.bare = _bare_producer(host, entry.configure(step.config), prefix)
@@ -209,6 +211,10 @@ def _warm_spark(log: Any) -> None:
         session = spark_session("cryptolake-bench-growth")
         session.range(1).count()
         _SPARK.append(session)
+
+
+def _phases(phases: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.1f}" for k, v in phases.items())
 
 
 def _cleanup(settings: Any, tag: str, checkpoint: Path) -> None:
@@ -396,6 +402,12 @@ def _print(report: dict[str, Any]) -> None:
             print(f"{f['step']:24} {max(f['rows_in'], f['rows_out']):10,} {f['seconds']:8.1f} "
                   f"{max(d['rows_in'], d['rows_out']):9,} {d['seconds']:7.1f} "
                   f"{inc.get(f['step'], 0):8.3f}")
+        print("\nwhere the seconds went: each job's phases (full load | new day)")
+        for f, d in zip(full["steps"], day["steps"], strict=True):
+            if f.get("phases") or d.get("phases"):
+                print(f"  {f['step']}")
+                print(f"    full: {_phases(f.get('phases') or {})}")
+                print(f"    day:  {_phases(d.get('phases') or {})}")
     t = report["targets"]
     print("\ntargets")
     if s := t.get("silver_rows_per_s"):

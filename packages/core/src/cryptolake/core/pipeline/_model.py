@@ -73,3 +73,5 @@ class StepOutcome:
     snapshot_ids: dict[str, int | None] = field(default_factory=dict)
     gate: str = "n/a"
     error: str | None = None
+    #: the job's own phases and their wall seconds (its result's ``details["seconds"]``), if any
+    phases: dict[str, float] = field(default_factory=dict)

@@ -61,6 +61,9 @@ def execute_step(
     outcome.duration_s = result.duration_s
     outcome.snapshot_ids = dict(result.snapshot_ids)
     outcome.gate = str(result.details.get("gate", "pass" if step.kind == "gate" else "n/a"))
+    phases = result.details.get("seconds")
+    if isinstance(phases, dict):
+        outcome.phases = {str(k): float(v) for k, v in phases.items()}
     if record:
         record_step(host.settings, run, index, outcome, started)
     return outcome

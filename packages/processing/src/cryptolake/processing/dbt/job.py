@@ -41,6 +41,7 @@ from cryptolake.core import (
     TerminalError,
     get_settings,
 )
+from cryptolake.processing._laps import Laps
 from cryptolake.processing.dbt.config import SILVER_INPUTS, DbtBuildConfig
 from cryptolake.processing.dbt.project import find_project_dir
 from cryptolake.processing.dbt.publish import publish_gold, rollback, table_snapshots
@@ -198,9 +199,15 @@ class DbtGoldJob:
         silver = self._param(ctx, "silver_schema")
         ops_ns = self._param(ctx, "ops_namespace")
         full = bool(self._param(ctx, "full_refresh"))
+        clock = Laps()
         pins, changed_since, inputs, last = self._inputs(ctx, silver, published, ops_ns, full)
         if self._unchanged(ctx, published, inputs, last):
-            return self._audit_unchanged(ctx, last, published, silver, ops_ns)
+            clock.lap("inputs")
+            result = self._audit_unchanged(ctx, last, published, silver, ops_ns)
+            clock.lap("audit")
+            result.details["seconds"] = clock.seconds
+            return result
+        clock.lap("inputs")
         dbt_vars = {
             **cfg.vars,
             "silver_snapshots": {k: v for k, v in pins.items() if v is not None},
@@ -220,7 +227,9 @@ class DbtGoldJob:
         try:
             # write: every model into the audit schema, then every dbt test on it
             model_run = run_dbt("run", full_refresh=full, **common)
+            clock.lap("dbt_run")
             test_run = run_dbt("test", require_match=False, **common)
+            clock.lap("dbt_test")
             self.runs = [model_run, test_run]
             self.last_run = DbtRun(
                 command="build",
@@ -235,6 +244,7 @@ class DbtGoldJob:
                 config=self._suite_config(ctx, silver, dbt_vars["silver_snapshots"]),
                 ops_namespace=ops_ns,
             )
+            clock.lap("audit")
         except (QualityGateFailed, TerminalError, KeyboardInterrupt):
             # the audit area goes back to what it was; nothing was published
             rollback(ctx.settings, audit_schema, before)
@@ -254,6 +264,9 @@ class DbtGoldJob:
                 ) if dbt_vars["changed_since"] else "everything",
                 "rows_written": rows,
                 "silver_snapshots": dbt_vars["silver_snapshots"],
+                "seconds": clock.seconds,
+                "slowest_models": _slowest(model_run, "model"),
+                "slowest_tests": _slowest(test_run, "test"),
             },
         )
         if not cfg.publish:
@@ -268,6 +281,7 @@ class DbtGoldJob:
         result.rows_out = sum(written.values())
         result.details["published"] = True
         result.details["publication"] = pub.publication_id
+        clock.lap("publish")
         for table, snapshot in snapshots.items():
             ctx.committed(table, snapshot, written.get(table, 0))
         return result
@@ -312,6 +326,13 @@ class DbtGoldJob:
                 "silver_snapshots": pins,
             },
         )
+
+
+def _slowest(run: DbtRun, kind: str, n: int = 3) -> dict[str, float]:
+    """The ``n`` longest ``kind`` nodes of ``run`` (name → seconds), for the step's details."""
+    nodes = sorted((x for x in run.nodes if x.resource_type == kind),
+                   key=lambda x: x.execution_time, reverse=True)[:n]
+    return {x.name: round(x.execution_time, 2) for x in nodes}
 
 
 def dbt_command(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel
 
 from cryptolake.core import JobContext, JobResult
+from cryptolake.processing._laps import Laps
 from cryptolake.processing.spark._common import (
     REJECTS,
     Dropped,
@@ -213,20 +214,24 @@ class SparkTransform:
 
     def run(self, ctx: JobContext) -> JobResult:
         window = Window.of(ctx)
+        laps = Laps()
         ensure_tables(
             ctx.settings,
             [(silver_contract(name), self.config.silver_namespace) for name in self.outputs],
         )
         session = spark(f"cryptolake-{ctx.name}")
         target = self.ident(ctx, "silver", self.outputs[0])
+        laps.lap("setup")
         mark = None
         read_snapshots: dict[str, int] = {}
         extra: dict[str, object] = {}
         if self.config.incremental and ctx.start is None and ctx.end is None and self.changes(ctx):
             found, mark, read_snapshots, extra = self._incremental_window(session, ctx, target)
+            laps.lap("changes")
             if found is None:
                 log.info("%s: no input changed since the last run; nothing to do", ctx.name)
-                return JobResult(details={"window": "no input changed", **extra})
+                return JobResult(details={"window": "no input changed", **extra,
+                                          "seconds": laps.seconds})
             window = found
         log.info("%s over %s", ctx.name, window.describe())
         self.dropped = Dropped()
@@ -234,13 +239,16 @@ class SparkTransform:
 
         with spark_progress(session, ctx):
             outcomes, details = self.compute(session, ctx, window)
+        laps.lap("compute")
         if mark is not None:
             snapshots = json.dumps(read_snapshots, sort_keys=True)
             session.sql(
                 f"ALTER TABLE {target} SET TBLPROPERTIES ('{WATERMARK_PROPERTY}' = '{mark}', "
                 f"'{SNAPSHOTS_PROPERTY}' = '{snapshots}')"
             )
-        result = JobResult(details={"window": window.describe(), **extra, **details})
+            laps.lap("watermark")
+        result = JobResult(details={"window": window.describe(), **extra, **details,
+                                    "seconds": laps.seconds})
         result.rejected = self.dropped.total
         if self.dropped.total:
             result.details["dropped"] = dict(sorted(self.dropped.by_reason.items()))
