@@ -46,6 +46,9 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
         "spark.redaction.regex": REDACTION_REGEX,
         "spark.sql.redaction.options.regex": REDACTION_REGEX,
         "spark.ui.enabled": "false",
+        # no console bars ("[Stage 12:==>  (2 + 2) / 4]"): they fill CI logs with \r lines;
+        # a step's progress reaches the CLI through its job's reports (spark/_progress.py)
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.extensions": "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions",
         "spark.sql.defaultCatalog": s.lakehouse.catalog,
