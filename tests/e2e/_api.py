@@ -118,9 +118,11 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     environment), as tests/plugins does."""
     target = tmp_path_factory.mktemp("site")
     home = Path(os.environ.get("CRYPTOLAKE_HOME") or Path.home() / ".cache" / "cryptolake")
-    uv = home / "tools" / "uv" / "bin" / "uv"
-    subprocess.run([str(uv if uv.exists() else shutil.which("uv")), "pip", "install", "--quiet",
-                    "--no-deps", "--target", str(target),
+    found = [str(c) for c in (home / "tools" / "uv" / "bin" / "uv", shutil.which("uv"))
+             if c and Path(c).exists()]
+    if not found:
+        pytest.fail(f"uv not found under {home / 'tools'} nor on PATH: run scripts/bootstrap.sh")
+    subprocess.run([found[0], "pip", "install", "--quiet", "--no-deps", "--target", str(target),
                     str(ROOT / "tests" / "thirdparty" / "cryptolake-example-plugin")], check=True)
     return target
 

@@ -12,11 +12,11 @@ from cryptolake.core.settings import Settings, get_settings
 
 HEALTH_TOPIC = "_cryptolake_health"
 
-#: librdkafka logs of the health probe go here (not to stderr): refused connections while Kafka
-#: starts are expected.
-_probe_log = logging.getLogger("cryptolake.core.clients.kafka.probe")
-_probe_log.propagate = False
-_probe_log.addHandler(logging.NullHandler())
+#: librdkafka logs of the health probes go here (not to stderr): refused connections while Kafka
+#: starts are expected (pass it as the client's ``logger``).
+probe_log = logging.getLogger("cryptolake.core.clients.kafka.probe")
+probe_log.propagate = False
+probe_log.addHandler(logging.NullHandler())
 
 
 def _base(settings: Settings | None) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def round_trip(settings: Settings | None = None, timeout: float = 10.0) -> None:
     from confluent_kafka.admin import AdminClient
 
     settings = settings or get_settings()
-    quiet = {"logger": _probe_log}
+    quiet = {"logger": probe_log}
     AdminClient(admin_config(settings, **quiet)).list_topics(timeout=timeout)  # reachable?
     ensure_topics(
         [HEALTH_TOPIC],

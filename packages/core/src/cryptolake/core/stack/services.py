@@ -495,7 +495,9 @@ class Kafka(JavaService):
         from confluent_kafka.admin import AdminClient
 
         host, port = self.settings.kafka.broker_addresses[self.index]
-        only = {**kafka_client.admin_config(self.settings), "bootstrap.servers": f"{host}:{port}"}
+        # quiet: until this broker listens, librdkafka would print every refused connection
+        only = {**kafka_client.admin_config(self.settings), "bootstrap.servers": f"{host}:{port}",
+                "logger": kafka_client.probe_log}
         meta = AdminClient(only).list_topics(timeout=timeout)
         node = self.index + 1
         if node not in meta.brokers:
