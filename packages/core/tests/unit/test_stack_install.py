@@ -120,3 +120,106 @@ def test_down_of_the_whole_stack_also_stops_the_processes_plugins_supervise(tmp_
         assert proc.wait(timeout=10) is not None
     finally:
         proc.kill()
+
+
+class _Fake:
+    """A service that is a sleeping process, healthy once ``ready()`` says so."""
+
+    java_min = None
+    stop_signal = 15
+
+    def __init__(self, name: str, layout: object, ready: object, timeout: float) -> None:
+        self.name, self.layout, self.ready, self.start_timeout = name, layout, ready, timeout
+
+    def ports(self) -> list[int]:
+        return []
+
+    def check_installed(self) -> None:
+        pass
+
+    def prepare(self) -> None:
+        pass
+
+    def launch(self) -> object:
+        import sys
+
+        from cryptolake.core.stack.services import Launch
+
+        return Launch([sys.executable, "-c", "import time; time.sleep(30)"], self.layout.home, {})  # type: ignore[attr-defined]
+
+    def probe(self, timeout: float = 5.0) -> None:
+        if not self.ready():  # type: ignore[operator]
+            raise RuntimeError(f"{self.name} not ready")
+
+
+def _fake_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trino_ready_after: float,
+                api_timeout: float) -> tuple[Stack, dict[str, float]]:
+    import time
+
+    from cryptolake.core.stack import _stack
+
+    monkeypatch.setattr(_stack, "preload_clients", lambda: None)
+    stack = Stack(Settings(home=tmp_path))
+    t0 = time.monotonic()
+    seen: dict[str, float] = {}
+
+    def trino_ready() -> bool:
+        ok = time.monotonic() - t0 > trino_ready_after
+        if ok:
+            seen.setdefault("trino", time.monotonic() - t0)
+        return ok
+
+    fakes = {"postgres": _Fake("postgres", stack.layout, lambda: True, 5),
+             "s3": _Fake("s3", stack.layout, lambda: True, 5),
+             "redis": _Fake("redis", stack.layout, lambda: True, 5),
+             "trino": _Fake("trino", stack.layout, trino_ready, 10),
+             "api": _Fake("api", stack.layout, lambda: "trino" in seen, api_timeout)}
+    stack.services = fakes  # type: ignore[assignment]
+    stack.names = tuple(fakes)
+    return stack, seen
+
+
+def _stop(stack: Stack) -> None:
+    import os
+    import signal
+
+    from cryptolake.core import supervisor as _supervisor
+
+    for name in stack.names:
+        tracked = _supervisor.read_pidfile(stack.layout.pidfile(name))
+        if tracked is not None:
+            try:
+                os.killpg(tracked.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_the_api_needs_trino_and_redis(tmp_path: Path) -> None:
+    stack = Stack(Settings(home=tmp_path))
+    assert stack.resolve(["api"]) == [n for n in stack.names
+                                      if n in {"postgres", "s3", "redis", "trino", "api"}]
+
+
+def test_a_service_start_deadline_runs_from_when_what_it_needs_is_up(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Trino slower than the API's whole timeout (the cluster profile on two busy cores): the
+    API's deadline starts once Trino is healthy, so `up` succeeds."""
+    stack, seen = _fake_stack(tmp_path, monkeypatch, trino_ready_after=1.5, api_timeout=1.0)
+    try:
+        result = stack.up(["api"], bootstrap_steps=False)
+    finally:
+        _stop(stack)
+    assert set(result.started) == {"postgres", "s3", "redis", "trino", "api"}
+    assert seen["trino"] > 1.0  # longer than the API's timeout
+
+
+def test_a_service_whose_dependency_fails_is_not_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack, _ = _fake_stack(tmp_path, monkeypatch, trino_ready_after=60, api_timeout=30)
+    stack.services["trino"].start_timeout = 0.5  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(ServiceError) as info:
+            stack.up(["api"], bootstrap_steps=False)
+    finally:
+        _stop(stack)
+    assert info.value.service == "trino" and "not healthy after" in info.value.cause

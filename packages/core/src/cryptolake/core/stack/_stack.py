@@ -35,6 +35,8 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "trino": ("postgres", "s3"),
     "worker": ("postgres", "redis", "s3", "kafka", "trino"),
     "beat": ("redis",),
+    # its probe is a GraphQL query answered from Trino; keys and rate limits live in Redis
+    "api": ("trino", "redis"),
 }
 
 
@@ -262,15 +264,23 @@ class Stack:
 
         def wait_one(name: str) -> None:
             try:
+                # a service's start deadline runs from when what it needs is up: on two busy
+                # cores the cluster's Trino alone can take longer than the API's whole timeout
+                for dep in self.depends_on(name):
+                    boot_done[dep].wait()
+                    if not healthy[dep].is_set():
+                        raise ServiceError(
+                            name,
+                            f"not waited for: {dep}, which it needs, did not come up",
+                            f"see the error for {dep} above",
+                        )
                 self._wait_healthy(name, procs.get(name), report)
-                healthy[name].set()
                 if bootstrap_steps:
-                    for dep in self.depends_on(name):
-                        boot_done[dep].wait()
                     out = self._bootstrap(name, report)
                     if out is not None:
                         with lock:
                             result.bootstrap[name] = out
+                healthy[name].set()
                 report(name, "healthy")
             except ServiceError as exc:
                 with lock:
