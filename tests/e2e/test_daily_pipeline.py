@@ -81,6 +81,9 @@ def gold_before(loaded_lakehouse: Any) -> dict[str, int | None]:
 @pytest.fixture(scope="module")
 def pipeline_run(worker_env: dict[str, str], digests_before: dict[tuple[str, str], tuple[int, str]],
                  gold_before: dict[str, int | None]) -> dict[str, Any]:
+    from cryptolake.processing.spark import stream_status
+
+    stream_before = stream_status("bronze")
     out = subprocess.run([*CLI, "pipeline", "run", "--source", "replay", "--via-workers", "--force",
                           "--timeout", "2400"], env=worker_env, capture_output=True, text=True,
                          timeout=2700, check=False)
@@ -90,7 +93,7 @@ def pipeline_run(worker_env: dict[str, str], digests_before: dict[tuple[str, str
     steps = subprocess.run([*CLI, "pipeline", "status", found.group(1), "--json"], env=worker_env,
                            capture_output=True, text=True, check=True)
     return {"run_id": found.group(1), "steps": {r["step"]: r for r in json.loads(steps.stdout)},
-            "output": out.stderr}
+            "output": out.stderr, "stream_before": stream_before}
 
 
 def test_every_step_succeeded_on_the_workers(pipeline_run: dict[str, Any]) -> None:
@@ -104,6 +107,23 @@ def test_every_step_succeeded_on_the_workers(pipeline_run: dict[str, Any]) -> No
     assert steps["gate:gate.silver"]["gate"] == "pass"
     assert steps["transform:dbt.gold"]["gate"] == "pass"
     assert steps["ingest:replay.recorded"]["rejected"] == 0
+
+
+def test_the_bronze_step_leaves_the_long_lived_stream_as_it_found_it(
+        pipeline_run: dict[str, Any]) -> None:
+    """Without a running stream the Bronze step drains Kafka in a one-off Spark query on the
+    worker; that run is not the supervised stream, so it must not leave the stream looking dead
+    (the worker's stream check, sent by beat every minute, would then start a stream nobody had
+    started)."""
+    from cryptolake.processing.spark import stream_status
+    from cryptolake.processing.spark.stream import BronzeStream
+
+    before, after = pipeline_run["stream_before"], stream_status("bronze")
+    if before.running:  # the step waited for the stream to catch up
+        assert after.running, after
+        return
+    assert not after.running and after.state == before.state != "dead", (before, after)
+    assert BronzeStream().ensure_running() is False
 
 
 def test_row_counts_in_every_layer_match_the_recorded_input(pipeline_run: dict[str, Any]) -> None:

@@ -75,6 +75,11 @@ class BatchWriter:
     stream_id: str
     on_batch: Callable[[int, dict[str, int]], None] | None = None
     metrics: Any = None  # a _stream_metrics.StreamMetrics, in the long-lived process
+    #: True in the supervised long-lived stream process, which alone writes the stream's status
+    #: file: a one-off catch-up run (the pipeline's Bronze step) that wrote "running" there would
+    #: leave a stream that looks dead, and the worker's stream check would start one nobody asked
+    #: for
+    supervised: bool = False
     totals: dict[str, int] = field(default_factory=dict)
     #: the first batch id this writer ran: only that one can be a re-run of a batch an earlier
     #: run committed before it died (Spark re-runs the unfinished batch once, at query start)
@@ -186,8 +191,9 @@ class BatchWriter:
         oldest: dict[str, int] = {}
         topics: dict[str, tuple[int, int]] = {}
         try:
-            write_status(self.settings, self.config.name, state="running", phase="writing",
-                         batch_id=batch_id)
+            if self.supervised:
+                write_status(self.settings, self.config.name, state="running", phase="writing",
+                             batch_id=batch_id)
             # every route's records parsed once; one statistics job says which topics have
             # records, whether any is invalid, and each table's range to deduplicate against
             parts: dict[str, tuple[Any, DataFrame]] = {}
@@ -251,8 +257,9 @@ class BatchWriter:
                 rejected_total = self._reject(session, rejects, batch_id)
                 t = phase("rejects", t)
             if self.config.pause_after_commit_s:
-                write_status(self.settings, self.config.name, phase="committed",
-                             batch_id=batch_id)
+                if self.supervised:
+                    write_status(self.settings, self.config.name, phase="committed",
+                                 batch_id=batch_id)
                 time.sleep(self.config.pause_after_commit_s)
         finally:
             batch.unpersist()
@@ -360,7 +367,7 @@ def start_query(
     session.conf.set("spark.sql.caseSensitive", "true")
     checkpoint = config.checkpoint(settings)
     writer = BatchWriter(config, settings, stream_id(checkpoint), on_batch=on_batch,
-                         metrics=metrics)
+                         metrics=metrics, supervised=not available_now)
     topics = ",".join(settings.kafka.topic_prefix + r.topic for r in writer.routes)
     reader = (
         session.readStream.format("kafka")
