@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -223,3 +224,87 @@ def test_a_service_whose_dependency_fails_is_not_waited_for(
     finally:
         _stop(stack)
     assert info.value.service == "trino" and "not healthy after" in info.value.cause
+
+
+def _fake_jdk(tmp_path: Path, version: int) -> Path:
+    """A `java` that reports ``version`` and accepts an AOT cache (-XX:AOTMode=on) only when the
+    file says "usable", as a real JDK refuses a truncated cache or one of another build."""
+    java = tmp_path / f"jdk{version}" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(
+        "#!/bin/sh\n"
+        'case "$1" in -XshowSettings*) echo "    java.specification.version = '
+        f'{version}" >&2; exit 0;; --list-modules) exit 0;; esac\n'
+        'for a in "$@"; do case "$a" in -XX:AOTCache=*) f="${a#-XX:AOTCache=}";; esac; done\n'
+        '[ -n "$f" ] && grep -qx usable "$f"\n'
+    )
+    java.chmod(0o755)
+    return java.parent.parent
+
+
+def _trino(tmp_path: Path, version: int = 25, **trino: object) -> Any:
+    from cryptolake.core.stack.services import Trino
+
+    settings = Settings(home=tmp_path / "home")
+    settings.trino.java_home = _fake_jdk(tmp_path, version)
+    for key, value in trino.items():
+        setattr(settings.trino, key, value)
+    svc = Trino(settings, Stack(settings).layout)
+    svc.layout.ensure()
+    return svc
+
+
+def _aot_flags(command: list[str]) -> list[str]:
+    return [a for a in command if a.startswith("-XX:AOTCache")]
+
+
+def test_trino_records_an_aot_cache_then_maps_it_from_the_shared_tree(tmp_path: Path) -> None:
+    svc = _trino(tmp_path)
+    shared, recorded = svc.aot_cache_paths()
+    assert shared.parent == svc.layout.opt / "aot" and recorded.parent == svc.data_dir
+    svc.prepare()
+    # no cache yet: this run records one, written when it exits
+    assert _aot_flags(svc.launch().command) == [f"-XX:AOTCacheOutput={recorded}"]
+    recorded.write_text("usable\n")
+    (recorded.parent / (recorded.name + ".config")).write_text("leftover")
+    svc.prepare()  # the next start checks it and moves it to the shared tree
+    assert shared.read_text() == "usable\n" and not recorded.exists()
+    assert not (recorded.parent / (recorded.name + ".config")).exists()
+    assert _aot_flags(svc.launch().command) == [f"-XX:AOTCache={shared}"]
+    svc.prepare()  # and later starts keep mapping it
+    assert _aot_flags(svc.launch().command) == [f"-XX:AOTCache={shared}"]
+
+
+def test_an_aot_cache_the_jvm_refuses_is_dropped_and_recorded_again(tmp_path: Path) -> None:
+    svc = _trino(tmp_path)
+    shared, recorded = svc.aot_cache_paths()
+    recorded.parent.mkdir(parents=True, exist_ok=True)
+    recorded.write_bytes(b"truncated")  # the recording run was killed while writing it
+    svc.prepare()
+    assert not recorded.exists() and not shared.exists()
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    shared.write_text("made by another JDK build\n")
+    svc.prepare()
+    assert not shared.exists()
+    assert _aot_flags(svc.launch().command) == [f"-XX:AOTCacheOutput={recorded}"]
+
+
+def test_no_aot_cache_when_it_is_off_or_the_jdk_predates_it(tmp_path: Path) -> None:
+    off = _trino(tmp_path / "off", aot_cache=False)
+    off.prepare()
+    assert off.aot_cache_paths() is None and _aot_flags(off.launch().command) == []
+    old = _trino(tmp_path / "24", version=24)
+    old.prepare()
+    assert old.aot_cache_paths() is None and _aot_flags(old.launch().command) == []
+
+
+def test_the_worker_nodes_have_their_own_aot_cache(tmp_path: Path) -> None:
+    from cryptolake.core.stack.services import TrinoWorker
+
+    coordinator = _trino(tmp_path)
+    worker = TrinoWorker(coordinator.settings, coordinator.layout, 0)
+    paths = worker.aot_cache_paths()
+    assert paths is not None
+    (c_shared, c_rec), (w_shared, w_rec) = coordinator.aot_cache_paths(), paths
+    assert c_shared != w_shared and c_rec != w_rec
+    assert Stack(coordinator.settings).services["trino"].stop_timeout >= 60  # time to write it

@@ -119,6 +119,11 @@ class TrinoSettings(BaseModel):
         "coordinator schedules work on itself)"
     )
     worker_heap: str = Field("1536M", description="JVM heap of each local Trino worker")
+    aot_cache: bool = Field(
+        True,
+        description="on JDK 25+, the local Trino records an AOT class cache on its first run "
+        "and maps it on later starts (under $CRYPTOLAKE_HOME/opt/aot)",
+    )
 
 
 class LakehouseSettings(BaseModel):

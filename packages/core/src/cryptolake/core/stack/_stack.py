@@ -482,8 +482,10 @@ class Stack:
             for name in reversed(self.names):
                 if name not in chosen:
                     continue
-                sig = self.services[name].stop_signal
-                if _supervisor.stop(self.layout.pidfile(name), sig=sig):
+                svc = self.services[name]
+                if _supervisor.stop(
+                    self.layout.pidfile(name), sig=svc.stop_signal, timeout=svc.stop_timeout
+                ):
                     stopped.append(name)
                     report(name, "stopped")
         return stopped
