@@ -38,6 +38,10 @@ if "$PY" -c "import cryptolake.core.stack.cli" 2>/dev/null; then
   export CRYPTOLAKE_JOBS__PERIODIC=false
   "$CLI" stack down beat
   "$CLI" stack up
+  # nor does any test need the long-lived stream of this home (the stream tests run their own):
+  # stopped on purpose, the stream check leaves it alone instead of restarting one killed
+  # earlier, a second Spark driver beside every test (`make demo` starts it again)
+  "$CLI" stream stop
 else
   echo "no stack module yet: integration tests will be skipped" >&2
 fi

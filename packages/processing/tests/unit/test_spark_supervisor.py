@@ -78,3 +78,21 @@ def test_check_stream_leaves_a_stream_that_was_never_started_or_stopped_on_purpo
     write_status(cryptolake_settings, "w", state="stopped")
     assert job.ensure_running(cryptolake_settings) is False  # `stream stop`
     assert not stream_status("w", cryptolake_settings).running
+
+
+def test_stop_of_a_dead_stream_records_it_as_stopped_so_the_check_leaves_it(
+    cryptolake_settings: Settings,
+) -> None:
+    from cryptolake.processing.spark.stream import BronzeStream, StreamConfig
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    pidfile = cryptolake_settings.home / "run" / "stream-d.json"
+    pidfile.parent.mkdir(parents=True)
+    pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": 1, "started_at": 0}))
+    write_status(cryptolake_settings, "d", state="running", last_batch_id=3)  # then kill -9
+    assert stream_status("d", cryptolake_settings).state == "dead"
+    status = stop_stream("d", cryptolake_settings)
+    assert not status.running and status.state == "stopped"
+    assert status.details["last_batch_id"] == 3  # what it last did is kept
+    assert BronzeStream(StreamConfig(name="d")).ensure_running(cryptolake_settings) is False

@@ -26,7 +26,12 @@ from typing import Any
 
 from cryptolake.core import supervisor
 from cryptolake.core.settings import Settings, get_settings
-from cryptolake.processing.spark._stream_state import StreamConfig, read_status, status_path
+from cryptolake.processing.spark._stream_state import (
+    StreamConfig,
+    read_status,
+    status_path,
+    write_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +106,19 @@ def start_stream(
 
 def stop_stream(name: str = "bronze", settings: Settings | None = None, *,
                 timeout: float = 60.0) -> StreamStatus:
-    """SIGTERM the stream process, SIGKILL it after ``timeout``; returns the final status."""
+    """SIGTERM the stream process, SIGKILL it after ``timeout``; returns the final status.
+
+    A stream that is dead (killed, or it crashed) is recorded as stopped on purpose, like one
+    that stopped on the signal: the worker's stream check restarts a dead stream, not a stopped
+    one."""
     settings = settings or get_settings()
     pidfile, _ = _paths(settings, name)
-    if not supervisor.stop(pidfile, timeout=timeout):
-        return stream_status(name, settings)
-    return stream_status(name, settings)
+    supervisor.stop(pidfile, timeout=timeout)
+    status = stream_status(name, settings)
+    if not status.running and status.state == "dead":
+        write_status(settings, name, state="stopped", phase="stopped")
+        status = stream_status(name, settings)
+    return status
 
 
 def kill_stream(name: str = "bronze", settings: Settings | None = None) -> bool:
