@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from cryptolake.core.settings import Settings
 from cryptolake.processing.spark import kill_stream, stop_stream, stream_status
@@ -18,15 +19,21 @@ def test_a_stream_never_started_is_stopped(cryptolake_settings: Settings) -> Non
     assert kill_stream("bronze", cryptolake_settings) is False
 
 
+def _killed_stream(settings: Settings, name: str, last_batch_id: int) -> Path:
+    """A stream that was running (its pid file and status say so) when it was killed -9."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    pidfile = settings.home / "run" / f"stream-{name}.json"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": 1, "started_at": 0}))
+    write_status(settings, name, state="running", last_batch_id=last_batch_id)
+    return pidfile
+
+
 def test_a_dead_process_is_reported_dead_and_its_pid_file_removed(
     cryptolake_settings: Settings,
 ) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    pidfile = cryptolake_settings.home / "run" / "stream-x.json"
-    pidfile.parent.mkdir(parents=True)
-    pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": 1, "started_at": 0}))
-    write_status(cryptolake_settings, "x", state="running", last_batch_id=7)
+    pidfile = _killed_stream(cryptolake_settings, "x", 7)
     status = stream_status("x", cryptolake_settings)
     assert not status.running and status.state == "dead"
     assert status.details["last_batch_id"] == 7
@@ -85,12 +92,7 @@ def test_stop_of_a_dead_stream_records_it_as_stopped_so_the_check_leaves_it(
 ) -> None:
     from cryptolake.processing.spark.stream import BronzeStream, StreamConfig
 
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    pidfile = cryptolake_settings.home / "run" / "stream-d.json"
-    pidfile.parent.mkdir(parents=True)
-    pidfile.write_text(json.dumps({"pid": proc.pid, "start_ticks": 1, "started_at": 0}))
-    write_status(cryptolake_settings, "d", state="running", last_batch_id=3)  # then kill -9
+    _killed_stream(cryptolake_settings, "d", 3)
     assert stream_status("d", cryptolake_settings).state == "dead"
     status = stop_stream("d", cryptolake_settings)
     assert not status.running and status.state == "stopped"
