@@ -65,6 +65,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_TRINO__START_TIMEOUT_S", "seconds to wait for Trino to become ready"),
     KnownEnv("CRYPTOLAKE_TRINO__WORKERS", "separate Trino worker nodes of the local stack (1 on the cluster profile)"),
     KnownEnv("CRYPTOLAKE_TRINO__WORKER_HEAP", "JVM heap of each local Trino worker"),
+    KnownEnv("CRYPTOLAKE_TRINO__AOT_CACHE", "record and map an AOT class cache for the local Trino (JDK 25+)"),
     KnownEnv("CRYPTOLAKE_LAKEHOUSE__CATALOG", "Iceberg catalog name, the same in every engine"),
     KnownEnv("CRYPTOLAKE_LAKEHOUSE__NAMESPACES", "JSON list of namespaces created by `stack up`"),
     KnownEnv("CRYPTOLAKE_SPARK__MASTER", "spark.master (local[2] or a cluster URL)"),
