@@ -682,14 +682,17 @@ class Trino(JavaService):
             return
         shared, recorded = paths
         java, base = self._jvm_base()
+        recorded.with_name(recorded.name + ".config").unlink(missing_ok=True)
         if recorded.exists():
-            if self._aot_cache_usable(java, base, recorded):
+            fresh = self._aot_cache_usable(java, base, recorded)
+            if fresh:
                 shared.parent.mkdir(parents=True, exist_ok=True)
                 tmp = shared.with_name(f"{shared.name}.{os.getpid()}.tmp")
                 shutil.copyfile(recorded, tmp)
                 os.replace(tmp, shared)
             recorded.unlink(missing_ok=True)
-        recorded.with_name(recorded.name + ".config").unlink(missing_ok=True)
+            if fresh:
+                return  # just checked: no second JVM run for the same file
         if shared.exists() and not self._aot_cache_usable(java, base, shared):
             shared.unlink(missing_ok=True)
 
