@@ -58,7 +58,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 step "installing pinned dependencies from 3rdparty/python/default.lock"
 # Export the Pants (pex) lock to pip's hash-checked format with the pex tool Pants itself uses.
-"$ROOT/scripts/bootstrap-pants.sh" >/dev/null
+"$ROOT/scripts/bootstrap-pants.sh" --pex-only  # not Pants itself: only the tests need it
 reqs="$HOME_DIR/requirements.txt"
 grep -v '^//' "$LOCK" > "$reqs.json"
 PEX_SCRIPT=pex3 "$PY" "$TOOLS/pex-v2.1.137.pex" lock export --format pip "$reqs.json" -o "$reqs"
