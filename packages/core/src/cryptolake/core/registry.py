@@ -135,6 +135,9 @@ class QualitySuitePlugin(Entry):
     known_capabilities: ClassVar[frozenset[str]] = frozenset({"soda", "sql", "python"})
     layer: str = ""
     tables: tuple[str, ...] = ()
+    #: The suite may run in a thread beside the layer's other concurrent suites (it keeps no
+    #: state shared across instances). A gate runs the others first, one at a time, alone.
+    concurrent: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

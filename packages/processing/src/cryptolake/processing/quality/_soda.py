@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DATA_SOURCE = "lakehouse"
 _configured = False
+_configure_lock = threading.Lock()  # suites of a gate may scan from several threads
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class SodaOutcome:
 
 
 def _silence_telemetry(home: Path) -> None:
+    with _configure_lock:
+        _silence_telemetry_once(home)
+
+
+def _silence_telemetry_once(home: Path) -> None:
     global _configured
     if _configured:
         return

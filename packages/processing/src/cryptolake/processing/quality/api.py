@@ -29,6 +29,7 @@ def quality_run(
     ops_namespace: str | None = None,
     settings: Settings | None = None,
     host: Host | PluginHost | None = None,
+    threads: int | None = None,
 ) -> list[GateReport]:
     """Audit the published tables of ``layers`` (default: all gated layers that have suites).
 
@@ -69,7 +70,7 @@ def quality_run(
             continue
         ctx = JobContext(kind="quality", name=f"gate.{layer}", settings=settings, host=host)
         report = audit(ctx, layer, namespace=namespace, suites=suites,
-                       ops_namespace=ops_namespace, raise_on_failure=False)
+                       ops_namespace=ops_namespace, raise_on_failure=False, threads=threads)
         reports.append(report)
         failed += report.failed_checks()
     if failed:

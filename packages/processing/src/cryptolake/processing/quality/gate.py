@@ -15,9 +15,12 @@ Write-audit-publish:
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from cryptolake.core import CheckResult, JobContext, QualityGateFailed
@@ -25,6 +28,10 @@ from cryptolake.processing.quality import results as store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: Suites a gate runs at once (those whose entry declares ``concurrent``): their checks are
+#: small Trino queries, each waiting mostly on the coordinator, so a few in flight overlap.
+SUITE_THREADS = 4
 
 
 @dataclass
@@ -70,6 +77,49 @@ def _suite_context(
     )
 
 
+def _run_suite(ctx: JobContext, entry: Any, namespace: str, config: dict[str, Any] | None,
+               ops_namespace: str | None) -> tuple[list[CheckResult], datetime]:
+    """One suite's checks (a suite that cannot run gives one ``suite_error``) and when."""
+    try:
+        impl = entry.load()(entry.configure((config or {}).get(entry.name)))
+        checks = list(impl.run(_suite_context(ctx, entry.name, namespace, ops_namespace)))
+    except Exception as exc:  # a broken suite fails the gate, it does not pass it
+        log.exception("quality suite %s failed to run", entry.name)
+        table = entry.tables[0] if entry.tables else entry.name
+        checks = [CheckResult("suite_error", table, "error", message=f"{type(exc).__name__}: {exc}")]
+    return checks, store.now()
+
+
+def _run_suites(ctx: JobContext, layer: str, entries: Sequence[Any], namespace: str,
+                config: dict[str, Any] | None, ops_namespace: str | None, *, threads: int
+                ) -> list[tuple[list[CheckResult], datetime]]:
+    """Every entry's (checks, checked_at), in entry order: the suites not declared
+    ``concurrent`` one at a time first, then the concurrent ones ``threads`` at a time (each in
+    a copy of this context, so its log records keep the run id)."""
+    out: dict[int, tuple[list[CheckResult], datetime]] = {}
+    pooled = [i for i, e in enumerate(entries) if threads > 1 and getattr(e, "concurrent", False)]
+    alone = [i for i in range(len(entries)) if i not in pooled]
+
+    def done(i: int, found: tuple[list[CheckResult], datetime]) -> None:
+        out[i] = found
+        ctx.report(len(out), len(entries), f"{layer}: {entries[i].name}")
+
+    ctx.report(0, len(entries), f"{layer}: {len(entries)} suite(s)")
+    for i in alone:
+        done(i, _run_suite(ctx, entries[i], namespace, config, ops_namespace))
+    if pooled:
+        with ThreadPoolExecutor(max_workers=min(threads, len(pooled)),
+                                thread_name_prefix=f"gate-{layer}") as pool:
+            futures = {
+                pool.submit(contextvars.copy_context().run, _run_suite, ctx, entries[i],
+                            namespace, config, ops_namespace): i
+                for i in pooled
+            }
+            for future in as_completed(futures):  # progress from this thread only
+                done(futures[future], future.result())
+    return [out[i] for i in range(len(entries))]
+
+
 def audit(
     ctx: JobContext,
     layer: str,
@@ -80,6 +130,7 @@ def audit(
     extra: Iterable[tuple[str, CheckResult]] = (),
     ops_namespace: str | None = None,
     raise_on_failure: bool = True,
+    threads: int | None = None,
 ) -> GateReport:
     """Run the quality suites of ``layer`` against ``namespace`` (default: the layer itself).
 
@@ -87,6 +138,10 @@ def audit(
     (suite name → dict); ``extra`` adds results computed elsewhere (e.g. dbt tests) as
     ``(suite, result)`` pairs. Every result is recorded; on failure the lifecycle hook fires and
     :class:`QualityGateFailed` is raised (unless ``raise_on_failure`` is false).
+
+    Suites whose entry declares ``concurrent`` run ``threads`` at a time (default
+    :data:`SUITE_THREADS`; 1: one after the other), after the others have run one by one; the
+    results are recorded in entry order either way.
     """
     namespace = namespace or layer
     entries = [
@@ -95,16 +150,9 @@ def audit(
     report = GateReport(run_id=ctx.run_id, layer=layer, namespace=namespace)
     for suite_name, result in extra:
         report.results.append(store.RecordedResult(ctx.run_id, layer, suite_name, result, store.now()))
-    for i, entry in enumerate(entries):
-        ctx.report(i, len(entries), f"{layer}: {entry.name}")
-        try:
-            impl = entry.load()(entry.configure((config or {}).get(entry.name)))
-            checks = list(impl.run(_suite_context(ctx, entry.name, namespace, ops_namespace)))
-        except Exception as exc:  # a broken suite fails the gate, it does not pass it
-            log.exception("quality suite %s failed to run", entry.name)
-            table = entry.tables[0] if entry.tables else entry.name
-            checks = [CheckResult("suite_error", table, "error", message=f"{type(exc).__name__}: {exc}")]
-        checked_at = store.now()
+    found = _run_suites(ctx, layer, entries, namespace, config, ops_namespace,
+                        threads=SUITE_THREADS if threads is None else threads)
+    for entry, (checks, checked_at) in zip(entries, found, strict=True):  # in entry order
         report.results.extend(
             store.RecordedResult(ctx.run_id, layer, entry.name, r, checked_at) for r in checks
         )

@@ -27,6 +27,9 @@ class GateConfig(BaseModel):
     namespace: str | None = Field(None, description="audit this namespace instead of the layer's")
     ops_namespace: str | None = Field(None, description="namespace of dq_results, alerts, publications")
     publish: bool = Field(True, description="publish the layer (ops.publications) when it passes")
+    suite_threads: int = Field(
+        4, ge=1, description="suites declared concurrent run this many at a time (1: in turn)"
+    )
 
 
 class LayerGate:
@@ -55,7 +58,7 @@ class LayerGate:
         try:
             reports = quality_run(
                 cfg.layer, namespace=namespace, settings=ctx.settings, host=ctx.host,
-                ops_namespace=ops_ns,
+                ops_namespace=ops_ns, threads=cfg.suite_threads,
             )
         except QualityGateFailed:
             if cfg.publish:

@@ -55,6 +55,7 @@ def cryptolake_register_quality_suites(registry: QualityRegistry) -> None:
                 description=(spec.description if spec else "contract checks") + f" ({ident})",
                 layer=layer,
                 tables=(ident,),
+                concurrent=True,  # one Soda scan with its own connection; no shared state
             )
         )
 
