@@ -68,7 +68,13 @@ class DbtBuildConfig(BaseModel):
         "is one for the Silver namespace), not at the tables' heads"
     )
     vars: dict[str, Any] = Field(default_factory=dict, description="extra dbt vars")
-    threads: int = Field(2, ge=1)
+    threads: int = Field(
+        4, ge=1, description="dbt threads: models and tests in flight at once (on two cores, "
+        "4 overlap the coordinator's per-statement latency; python bench/gold_build.py)"
+    )
+    suite_threads: int = Field(
+        4, ge=1, description="Gold suites declared concurrent run this many at a time"
+    )
     skip_unchanged: bool = Field(
         True, description="when the build would read the very Silver snapshots the latest Gold "
         "publication was built from, with the same dbt project and settings, and published Gold "

@@ -242,7 +242,7 @@ class DbtGoldJob:
             report = audit(
                 ctx, "gold", namespace=audit_schema, extra=dbt_check_results(self.runs),
                 config=self._suite_config(ctx, silver, dbt_vars["silver_snapshots"]),
-                ops_namespace=ops_ns,
+                ops_namespace=ops_ns, threads=cfg.suite_threads,
             )
             clock.lap("audit")
         except (QualityGateFailed, TerminalError, KeyboardInterrupt):
@@ -311,7 +311,8 @@ class DbtGoldJob:
                  last.publication_id)
         ctx.report(0, None, f"unchanged since Gold publication {last.publication_id}")
         report = audit(ctx, "gold", namespace=published,
-                       config=self._suite_config(ctx, silver, pins), ops_namespace=ops_ns)
+                       config=self._suite_config(ctx, silver, pins), ops_namespace=ops_ns,
+                       threads=self.config.suite_threads)
         return JobResult(
             rows_in=0,
             details={

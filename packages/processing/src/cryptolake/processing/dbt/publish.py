@@ -156,6 +156,47 @@ def _publish_changes(
     return int(n_new)
 
 
+#: Marts published at once: each is a few small Trino statements waiting on the coordinator.
+PUBLISH_THREADS = 3
+
+
+def _publish_mart(settings: Settings, audit_schema: str, published_schema: str,
+                  table: str) -> int:
+    """Bring ``published_schema.table`` up to its audited copy on a connection of its own;
+    returns the rows written (0: unchanged)."""
+    from cryptolake.core.clients import connect
+
+    catalog = settings.lakehouse.catalog
+    audited = f'{catalog}."{audit_schema}"."{table}"'
+    published = f'{catalog}."{published_schema}"."{table}"'
+    ident = f"{published_schema}.{table}"
+    conn = connect(settings)
+    try:
+        cur = conn.cursor()
+        merged = _publish_changes(cur, audited, published, audit_schema, published_schema, table)
+        if merged is not None:
+            return merged
+        have = _content(cur, published, published_schema, table)
+        if have is not None and have == _content(cur, audited, audit_schema, table):
+            log.info("%s unchanged (%d rows, checksum %s): not copied", ident, have[1], have[2])
+            return 0
+        parts = MART_PARTITIONING.get(table, ())
+        with_clause = (
+            " WITH (partitioning = ARRAY[" + ", ".join(f"'{p}'" for p in parts) + "])"
+            if parts
+            else ""
+        )
+        rows = _execute(
+            cur,
+            f"CREATE OR REPLACE TABLE {published}{with_clause} AS SELECT * FROM {audited}",
+        )
+        written = int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
+        log.info("copied %s.%s -> %s (%d rows)", audit_schema, table, ident, written)
+        return written
+    finally:
+        conn.close()
+
+
 def publish_marts(
     *,
     settings: Settings | None = None,
@@ -163,6 +204,7 @@ def publish_marts(
     published_schema: str = PUBLISHED_SCHEMA,
     tables: Sequence[str] = MARTS,
     rows_out: dict[str, int] | None = None,
+    threads: int | None = None,
 ) -> dict[str, int | None]:
     """Copy the audited marts into the published schema; returns ``schema.table`` → new snapshot.
 
@@ -173,54 +215,34 @@ def publish_marts(
     audited copy holds exactly the published rows (same columns, row count and checksum of every
     column) is not copied: it keeps its snapshot, so a rerun over the same input publishes the same
     snapshot ids (readers' caches and the models' lineage stay valid). The copies are not atomic
-    together; :func:`publish_gold` commits the record that makes them so.
+    together; :func:`publish_gold` commits the record that makes them so. ``threads`` marts
+    (default :data:`PUBLISH_THREADS`) are published at once, each on its own connection; the
+    first error is raised once every mart has ended.
     """
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
     from cryptolake.core.clients import connect
 
     settings = settings or get_settings()
     catalog = settings.lakehouse.catalog
     conn = connect(settings)
-    snapshots: dict[str, int | None] = {}
     try:
-        cur = conn.cursor()
-        _execute(cur, f'CREATE SCHEMA IF NOT EXISTS {catalog}."{published_schema}"')
-        for table in tables:
-            audited = f'{catalog}."{audit_schema}"."{table}"'
-            published = f'{catalog}."{published_schema}"."{table}"'
-            ident = f"{published_schema}.{table}"
-            merged = _publish_changes(cur, audited, published, audit_schema, published_schema,
-                                      table)
-            if merged is not None:
-                if rows_out is not None:
-                    rows_out[ident] = merged
-                continue
-            have = _content(cur, published, published_schema, table)
-            if have is not None and have == _content(cur, audited, audit_schema, table):
-                if rows_out is not None:
-                    rows_out[ident] = 0
-                log.info("%s unchanged (%d rows, checksum %s): not copied", ident, have[1], have[2])
-                continue
-            parts = MART_PARTITIONING.get(table, ())
-            with_clause = (
-                " WITH (partitioning = ARRAY[" + ", ".join(f"'{p}'" for p in parts) + "])"
-                if parts
-                else ""
-            )
-            rows = _execute(
-                cur,
-                f'CREATE OR REPLACE TABLE {catalog}."{published_schema}"."{table}"{with_clause} '
-                f'AS SELECT * FROM {catalog}."{audit_schema}"."{table}"',
-            )
-            written = int(rows[0][0]) if rows and rows[0] and rows[0][0] is not None else 0
-            if rows_out is not None:
-                rows_out[ident] = written
-            log.info("copied %s.%s -> %s (%d rows)", audit_schema, table, ident, written)
+        _execute(conn.cursor(), f'CREATE SCHEMA IF NOT EXISTS {catalog}."{published_schema}"')
     finally:
         conn.close()
+    threads = PUBLISH_THREADS if threads is None else threads
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(tables) or 1)),
+                            thread_name_prefix="publish") as pool:
+        futures = {t: pool.submit(contextvars.copy_context().run, _publish_mart, settings,
+                                  audit_schema, published_schema, t)
+                   for t in tables}  # each in a copy of this context: its logs keep the run id
+    for table in tables:  # every mart has ended: report in order, raise the first error
+        written = futures[table].result()
+        if rows_out is not None:
+            rows_out[f"{published_schema}.{table}"] = written
     current = table_snapshots(settings, published_schema)
-    for table in tables:
-        snapshots[f"{published_schema}.{table}"] = current.get(table)
-    return snapshots
+    return {f"{published_schema}.{t}": current.get(t) for t in tables}
 
 
 def publish_gold(
