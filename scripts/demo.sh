@@ -31,11 +31,14 @@ step "3b/5 the models: retrain on the workers (fast settings), predict, and the 
 "$CLI" ml models
 
 step "4/5 the long-lived stream job (Kafka → Bronze), for live data"
-"$CLI" stream start
+# started, not waited for: its Spark driver comes up (~10 s) while the summary below is read;
+# its state is printed last
+"$CLI" stream start --wait 0
 
 step "5/5 what is where"
 "$CLI" lakehouse summary
 "$CLI" stack status
+"$CLI" stream status
 echo
 echo "Trino:       http://127.0.0.1:$("$CLI" config show --json | "$HOME_DIR/venv/bin/python" -c 'import json,sys; print({r["name"]: r["value"] for r in json.load(sys.stdin)}["CRYPTOLAKE_TRINO__PORT"])')  (catalog lakehouse: bronze, silver, gold, ops)"
 echo "Pipeline:    $CLI pipeline status"

@@ -53,7 +53,11 @@ def test_a_live_process_with_our_start_time_counts_as_running(
         pidfile = cryptolake_settings.home / "run" / "stream-y.json"
         created = psutil.Process(proc.pid).create_time()
         supervisor.write_pidfile(pidfile, supervisor.Tracked("stream y", proc.pid, created))
-        assert stream_status("y", cryptolake_settings).running
+        status = stream_status("y", cryptolake_settings)
+        # launched, no status written yet (its Spark driver is still starting): not "stopped"
+        assert status.running and status.state == "starting"
+        write_status(cryptolake_settings, "y", state="running")
+        assert stream_status("y", cryptolake_settings).state == "running"
         # a recycled pid (different start time) is not ours
         supervisor.write_pidfile(pidfile, supervisor.Tracked("stream y", proc.pid, created - 5))
         assert not stream_status("y", cryptolake_settings).running

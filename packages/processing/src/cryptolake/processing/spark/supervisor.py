@@ -68,6 +68,8 @@ def stream_status(name: str = "bronze", settings: Settings | None = None) -> Str
     state = str(details.get("state", "stopped"))
     if record is None and state not in ("stopped", "failed"):
         state = "dead" if details else "stopped"
+    elif record is not None and not details:
+        state = "starting"  # launched; its process has not written a status yet
     return StreamStatus(name=name, running=record is not None,
                         pid=record.pid if record else None, state=state,
                         log=str(logfile), details=details)
