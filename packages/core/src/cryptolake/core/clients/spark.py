@@ -39,6 +39,8 @@ def spark_conf(settings: Settings | None = None) -> dict[str, str]:
     return {
         "spark.master": s.spark.master,
         "spark.driver.memory": s.spark.driver_memory,
+        **({"spark.driver.extraJavaOptions": s.spark.driver_java_options}
+           if s.spark.driver_java_options else {}),
         "spark.sql.shuffle.partitions": str(s.spark.shuffle_partitions),
         "spark.driver.host": s.spark.driver_host,
         "spark.driver.bindAddress": s.spark.driver_bind_address,
