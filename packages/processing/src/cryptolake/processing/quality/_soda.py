@@ -36,24 +36,20 @@ class SodaOutcome:
 
 
 def _silence_telemetry(home: Path) -> None:
-    with _configure_lock:
-        _silence_telemetry_once(home)
-
-
-def _silence_telemetry_once(home: Path) -> None:
     global _configured
-    if _configured:
-        return
-    config = home / "soda" / "config.yml"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("send_anonymous_usage_stats: false\n")
-    from soda.common.config_helper import ConfigHelper
+    with _configure_lock:
+        if _configured:
+            return
+        config = home / "soda" / "config.yml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("send_anonymous_usage_stats: false\n")
+        from soda.common.config_helper import ConfigHelper
 
-    if getattr(ConfigHelper, "_ConfigHelper__instance", None) is None:
-        ConfigHelper.get_instance(str(config))
-    else:  # already created by someone else: switch it off in place
-        ConfigHelper.get_instance().config["send_anonymous_usage_stats"] = False
-    _configured = True
+        if getattr(ConfigHelper, "_ConfigHelper__instance", None) is None:
+            ConfigHelper.get_instance(str(config))
+        else:  # already created by someone else: switch it off in place
+            ConfigHelper.get_instance().config["send_anonymous_usage_stats"] = False
+        _configured = True
 
 
 def data_source_yaml(settings: Settings, schema: str) -> str:
