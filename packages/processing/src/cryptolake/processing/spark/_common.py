@@ -443,6 +443,14 @@ class Dropped:
 
     by_reason: dict[str, int] = field(default_factory=dict)
     recorded: int = 0
+    #: frames ``drop_invalid`` cached for the job's later reads; :meth:`release` frees them
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Unpersist the frames cached while dropping (the job is done with its input)."""
+        for df in self.cached:
+            df.unpersist()
+        self.cached.clear()
 
     @property
     def total(self) -> int:
@@ -464,7 +472,12 @@ def drop_invalid(
     """``df`` without the rows any rule matches; those are counted in ``dropped`` and MERGEd into
     the ``rejects`` table (``catalog.namespace.rejects``) with the first matching rule's reason,
     the row as JSON and its hash — a rerun records nothing twice. Private columns (``_…``) are
-    left out of the recorded row."""
+    left out of the recorded row.
+
+    The flagged rows are cached (``dropped.cached``; ``dropped.release()`` frees them): counting
+    the rejects reads the input once, and the job's own reads of the result reuse that read
+    instead of scanning Bronze again."""
+    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     if not rules:
@@ -472,7 +485,8 @@ def drop_invalid(
     reason = F.lit(None).cast("string")
     for rule in reversed(rules):
         reason = F.when(F.expr(rule.condition), F.lit(rule.reason)).otherwise(reason)
-    flagged = df.withColumn("_drop_reason", reason)
+    flagged = df.withColumn("_drop_reason", reason).persist(StorageLevel.MEMORY_AND_DISK)
+    dropped.cached.append(flagged)
     bad = flagged.where("_drop_reason IS NOT NULL")
     public = [c for c in df.columns if not c.startswith("_")]
     counts = bad.groupBy("_drop_reason").count().collect()

@@ -237,8 +237,11 @@ class SparkTransform:
         self.dropped = Dropped()
         from cryptolake.processing.spark._progress import spark_progress
 
-        with spark_progress(session, ctx):
-            outcomes, details = self.compute(session, ctx, window)
+        try:
+            with spark_progress(session, ctx):
+                outcomes, details = self.compute(session, ctx, window)
+        finally:
+            self.dropped.release()
         laps.lap("compute")
         if mark is not None:
             snapshots = json.dumps(read_snapshots, sort_keys=True)
