@@ -16,13 +16,17 @@ CLI="$HOME_DIR/venv/bin/cryptolake"
 
 step "2/5 the stack: install what is missing, start every service and the Celery workers"
 "$CLI" stack setup
-"$CLI" stack up
+# Trino, the API (which answers from it) and the web app are started, not waited for: the
+# pipeline's replay, Bronze and Silver steps need only Kafka, PostgreSQL and S3, and run while
+# Trino comes up; its Trino steps (the Silver gate, dbt) wait for it
+"$CLI" stack up --no-wait trino --no-wait api --no-wait web
 
 step "3/5 the daily pipeline on the bundled real data, on the workers"
 # replay → Kafka (+ Bronze for the batch feeds) → the Spark stream job catches Bronze up with
 # Kafka → Silver (Spark MERGE) → Silver gate → Gold (dbt, audited, published). A window that
 # already succeeded is not run again.
 "$CLI" pipeline run --source replay --via-workers
+"$CLI" stack up  # Trino, the API and the web app: up by now; waited for, checked
 
 step "3b/5 the models: retrain on the workers (fast settings), predict, and the verdict"
 # cryptolake.ml.retrain_models: walk-forward against the baselines, registry, champion/challenger

@@ -226,6 +226,31 @@ def test_a_service_whose_dependency_fails_is_not_waited_for(
     assert info.value.service == "trino" and "not healthy after" in info.value.cause
 
 
+def test_a_service_not_waited_for_is_started_and_its_dependents_go_ahead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`up --no-wait trino` (make demo): Trino is started, not waited for; the API, which
+    needs it, does not wait for it either and is healthy at once."""
+    import time
+
+    stack, seen = _fake_stack(tmp_path, monkeypatch, trino_ready_after=60, api_timeout=5)
+    stack.services["api"] = _Fake("api", stack.layout, lambda: True, 5)  # type: ignore[assignment]
+    stack.services["trino"].start_timeout = 0.5  # type: ignore[attr-defined]
+    t0 = time.monotonic()
+    try:
+        result = stack.up(["api"], bootstrap_steps=False, no_wait=["trino"])
+        assert set(result.started) == {"postgres", "s3", "redis", "trino", "api"}
+        assert time.monotonic() - t0 < 5  # neither Trino's 60 s nor its 0.5 s deadline failed it
+        assert "trino" not in seen
+        # a plain `up` then waits for it, and reports it is not healthy
+        with pytest.raises(ServiceError) as info:
+            stack.up(["api"], bootstrap_steps=False)
+        assert info.value.service == "trino"
+        with pytest.raises(ServiceError, match="not being started"):
+            stack.up(["redis"], bootstrap_steps=False, no_wait=["trino"])
+    finally:
+        _stop(stack)
+
+
 def _fake_jdk(tmp_path: Path, version: int) -> Path:
     """A `java` that reports ``version`` and accepts an AOT cache (-XX:AOTMode=on) only when the
     file says "usable", as a real JDK refuses a truncated cache or one of another build."""

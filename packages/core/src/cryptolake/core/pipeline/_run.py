@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, Step, str], None]
 #: (step index, step, done, total or None, message): what a running step reports (``ctx.report``)
 StepReport = Callable[[int, Step, int, int | None, str], None]
+#: transform engines that run on Trino: their steps wait for it to answer first
+TRINO_ENGINES = frozenset({"trino", "dbt"})
 
 
 def execute_step(
@@ -42,6 +44,14 @@ def execute_step(
     )
     outcome = StepOutcome(step=step, status="failed")
     try:
+        if getattr(entry, "engine", None) in TRINO_ENGINES:
+            # the stack may still be starting Trino (make demo runs the Spark steps meanwhile)
+            from cryptolake.core.clients.trino import wait_until_ready
+
+            waited = wait_until_ready(host.settings,
+                                      on_wait=lambda message: ctx.report(0, None, message))
+            if waited >= 1:
+                log.info("%s: waited %.1fs for Trino to come up", step.label, waited)
         job = entry.load()(entry.configure(step.config))
         result: JobResult = run_job(ctx, job.run)
     except QualityGateFailed as exc:

@@ -195,16 +195,27 @@ class Stack:
         report: Reporter = _quiet,
         *,
         bootstrap_steps: bool = True,
+        no_wait: Iterable[str] = (),
     ) -> UpResult:
-        """Start what is not running, wait until every chosen service is healthy, bootstrap."""
+        """Start what is not running, wait until every chosen service is healthy, bootstrap.
+
+        The services in ``no_wait`` are started but not waited for (nor bootstrapped), and the
+        services that depend on them do not wait for them either: ``make demo`` lets the
+        pipeline's Spark steps run while Trino starts (its Trino steps wait for it), and a
+        second ``up`` waits for everything."""
         t0 = time.monotonic()
         with self._locked(report):
-            result = self._up(names, report, bootstrap_steps)
+            result = self._up(names, report, bootstrap_steps, frozenset(no_wait))
         result.seconds = time.monotonic() - t0
         return result
 
-    def _up(self, names: Iterable[str] | None, report: Reporter, bootstrap_steps: bool) -> UpResult:
+    def _up(self, names: Iterable[str] | None, report: Reporter, bootstrap_steps: bool,
+            no_wait: frozenset[str] = frozenset()) -> UpResult:
         chosen = self.resolve(names)
+        unknown = sorted(no_wait - set(chosen))
+        if unknown:
+            raise ServiceError(unknown[0], "asked not to be waited for, but not being started",
+                               f"choose among {', '.join(chosen)}")
         result = UpResult()
         # remembered for `stack status | down | logs` run without --profile on this home
         (self.layout.home / "run" / "profile").write_text(self.settings.stack.profile + "\n")
@@ -267,6 +278,8 @@ class Stack:
                 # a service's start deadline runs from when what it needs is up: on two busy
                 # cores the cluster's Trino alone can take longer than the API's whole timeout
                 for dep in self.depends_on(name):
+                    if dep in no_wait:
+                        continue
                     boot_done[dep].wait()
                     if not healthy[dep].is_set():
                         raise ServiceError(
@@ -295,9 +308,13 @@ class Stack:
             finally:
                 boot_done[name].set()
 
+        waited = [n for n in chosen if n not in no_wait]
+        for name in chosen:
+            if name in no_wait:
+                report(name, "started, not waited for")
         preload_clients()
-        with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
-            list(pool.map(wait_one, chosen))
+        with ThreadPoolExecutor(max_workers=max(1, len(waited))) as pool:
+            list(pool.map(wait_one, waited))
         if errors:
             raise errors[0]
         return result

@@ -108,16 +108,29 @@ def setup(profile: Profile = None) -> None:
 
 
 @app.command()
-def up(services: Services = None, profile: Profile = None) -> None:
+def up(
+    services: Services = None,
+    profile: Profile = None,
+    no_wait: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--no-wait",
+            help="start this service but do not wait for it (nor make what needs it wait); "
+            "repeatable. Steps that need Trino wait for it themselves; a later `stack up` waits "
+            "for everything",
+        ),
+    ] = None,
+) -> None:
     """Start the services (all by default), wait until healthy, bootstrap catalog/bucket/topics."""
     stack = _stack(profile)
     try:
         with _Progress("starting") as progress:
-            result = stack.up(services, progress)
+            result = stack.up(services, progress, no_wait=no_wait or ())
     except ServiceError as exc:
         _fail(exc)
     started = ", ".join(result.started) or "none"
-    console.print(f"[bold green]stack healthy[/] in {result.seconds:.1f}s — started: {started}")
+    state = "stack up, not waited for: " + ", ".join(no_wait) if no_wait else "stack healthy"
+    console.print(f"[bold green]{state}[/] in {result.seconds:.1f}s — started: {started}")
 
 
 @app.command()
