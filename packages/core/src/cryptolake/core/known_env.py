@@ -71,6 +71,7 @@ KNOWN_ENV: tuple[KnownEnv, ...] = (
     KnownEnv("CRYPTOLAKE_SPARK__MASTER", "spark.master (local[2] or a cluster URL)"),
     KnownEnv("CRYPTOLAKE_SPARK__DRIVER_MEMORY", "spark.driver.memory"),
     KnownEnv("CRYPTOLAKE_SPARK__DRIVER_JAVA_OPTIONS", "spark.driver.extraJavaOptions (default: an idle driver returns its unused heap)"),
+    KnownEnv("CRYPTOLAKE_SPARK__CLASS_ARCHIVE", "Spark drivers map the class archive `stack setup` records"),
     KnownEnv("CRYPTOLAKE_SPARK__SHUFFLE_PARTITIONS", "spark.sql.shuffle.partitions"),
     KnownEnv("CRYPTOLAKE_SPARK__ICEBERG_VERSION", "iceberg-spark-runtime / iceberg-aws-bundle version"),
     KnownEnv("CRYPTOLAKE_SPARK__KAFKA_CONNECTOR_VERSION", "spark-sql-kafka-0-10 version"),

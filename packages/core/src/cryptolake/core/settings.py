@@ -146,6 +146,11 @@ class SparkSettings(BaseModel):
         description="spark.driver.extraJavaOptions (the executor too, in local mode): by default "
         "an idle driver gives its unused heap back to the machine",
     )
+    class_archive: bool = Field(
+        True,
+        description="drivers map the class-data sharing archive `stack setup` records under "
+        "$CRYPTOLAKE_HOME/opt/spark-cds (a cold driver starts in about half the time)",
+    )
     shuffle_partitions: int = 4
     iceberg_version: str = "1.11.0"
     kafka_connector_version: str = Field(

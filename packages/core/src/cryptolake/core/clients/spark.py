@@ -7,6 +7,9 @@ connector) are fetched once by ``cryptolake stack setup`` into
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,16 +34,50 @@ def spark_jars(settings: Settings | None = None) -> list[Path]:
     return jars
 
 
+def _java() -> Path | None:
+    """The ``java`` PySpark's launcher runs: ``$JAVA_HOME/bin/java``, else the one on ``PATH``."""
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not found or not Path(found).exists():
+        return None
+    return Path(found).resolve()
+
+
+def class_archive(settings: Settings | None = None) -> Path | None:
+    """Where the drivers' class-data sharing archive (:mod:`._spark_cds`) for this JDK, PySpark
+    and jars lives (it may not exist yet); ``None`` when the setting is off or no ``java``."""
+    s = settings or get_settings()
+    if not s.spark.class_archive:
+        return None
+    java = _java()
+    if java is None:
+        return None
+    import pyspark
+
+    digest = hashlib.sha256(str(java).encode())
+    release = java.parent.parent / "release"
+    if release.is_file():
+        digest.update(release.read_bytes())
+    jars = Path(pyspark.__file__).parent / "jars"
+    digest.update(pyspark.__version__.encode())
+    digest.update("\n".join(sorted(p.name for p in jars.glob("*.jar"))).encode())
+    name = f"driver-{pyspark.__version__}-{digest.hexdigest()[:12]}.jsa"
+    return s.home / "opt" / "spark-cds" / name
+
+
 def spark_conf(settings: Settings | None = None) -> dict[str, str]:
     """The Spark configuration for the lakehouse catalog (without jars)."""
     s = settings or get_settings()
     cat = f"spark.sql.catalog.{s.lakehouse.catalog}"
     pg = s.postgres
+    java_options = s.spark.driver_java_options or ""
+    archive = class_archive(s)
+    if archive is not None and archive.is_file():  # recorded by `stack setup` (_spark_cds)
+        java_options = f"{java_options} -XX:SharedArchiveFile={archive}".strip()
     return {
         "spark.master": s.spark.master,
         "spark.driver.memory": s.spark.driver_memory,
-        **({"spark.driver.extraJavaOptions": s.spark.driver_java_options}
-           if s.spark.driver_java_options else {}),
+        **({"spark.driver.extraJavaOptions": java_options} if java_options else {}),
         "spark.sql.shuffle.partitions": str(s.spark.shuffle_partitions),
         "spark.driver.host": s.spark.driver_host,
         "spark.driver.bindAddress": s.spark.driver_bind_address,
