@@ -52,7 +52,10 @@ def class_archive(settings: Settings | None = None) -> Path | None:
     java = _java()
     if java is None:
         return None
-    import pyspark
+    try:
+        import pyspark
+    except ImportError:  # a light install without Spark: nothing to record or map
+        return None
 
     digest = hashlib.sha256(str(java).encode())
     release = java.parent.parent / "release"
