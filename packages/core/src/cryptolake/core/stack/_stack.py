@@ -118,7 +118,7 @@ class Stack:
         fetched["spark"] = self.install_spark_jars(lambda msg: report("spark", msg))
         from cryptolake.core.clients._spark_cds import record
 
-        # the drivers' class archive (once per JDK and Spark; ~25 s): every driver starts faster
+        # the drivers' class archive (once per JDK and Spark, ~50 s): every driver starts faster
         record(self.settings, lambda msg: report("spark", msg))
         report("spark", "installed")
         return fetched
