@@ -59,12 +59,9 @@ def test_a_clustered_append_writes_one_file_per_partition(
     table = f"{settings.lakehouse.catalog}.{ns}.binance_klines"
     session = spark_session("cryptolake-tests", settings)
     rows = _klines(["BTCUSDT", "ETHUSDT", "SOLUSDT"])
-    schema = ", ".join(f"`{c.name}` {c.spark_type()}" for c in contract.columns)
     # rows in arrival order spread over the tasks, as Kafka partitions spread them: every task
     # holds rows of every month
-    df = session.createDataFrame(
-        [tuple(r.get(n) for n in contract.column_names) for r in rows], schema
-    ).repartition(TASKS)
+    df = rec.rows_frame(session, contract, rows).repartition(TASKS)
     writer = BatchWriter(StreamConfig(name="layout", bronze_namespace=ns), settings, "layout-test")
 
     assert writer._append(session, df, table, 0)

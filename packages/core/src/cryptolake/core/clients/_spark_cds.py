@@ -25,12 +25,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 
 from cryptolake.core.clients.spark import class_archive
 from cryptolake.core.settings import Settings, get_settings
 
 
-def record(settings: Settings | None = None, report: object = None) -> bool:
+def record(settings: Settings | None = None,
+           report: Callable[[str], None] | None = None) -> bool:
     """Record, check and install the archive if it is missing; True when one was recorded.
 
     ``report(message)`` hears of progress. A recording that fails or does not check out is
@@ -39,7 +41,7 @@ def record(settings: Settings | None = None, report: object = None) -> bool:
     archive = class_archive(s)
     if archive is None or archive.exists():
         return False
-    say = report if callable(report) else (lambda _m: None)
+    say = report or (lambda _m: None)
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(f"{archive.name}.{os.getpid()}.tmp")
     log = s.home / "logs" / "spark-cds.log"

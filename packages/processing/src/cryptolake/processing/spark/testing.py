@@ -164,15 +164,19 @@ def bronze_kline_row(event: dict[str, Any], ingested_at: datetime, offset: int |
     }
 
 
+def rows_frame(session: Any, contract: Any, rows: list[dict[str, Any]]) -> Any:
+    """``rows`` (dicts by column name) as a Spark DataFrame of the contract's columns and types."""
+    schema = ", ".join(f"`{c.name}` {c.spark_type()}" for c in contract.columns)
+    names = contract.column_names
+    return session.createDataFrame([tuple(r.get(n) for n in names) for r in rows], schema)
+
+
 def append_rows(session: Any, ident: str, contract: Any, rows: list[dict[str, Any]]) -> None:
     """Append ``rows`` (dicts by column name) to the Iceberg table ``ident`` through Spark.
 
     ``ident`` is ``catalog.namespace.table``; values are typed by the contract (pyiceberg cannot
     write a partitioned table here without pyiceberg-core)."""
-    schema = ", ".join(f"`{c.name}` {c.spark_type()}" for c in contract.columns)
-    names = contract.column_names
-    df = session.createDataFrame([tuple(r.get(n) for n in names) for r in rows], schema)
-    df.writeTo(ident).append()
+    rows_frame(session, contract, rows).writeTo(ident).append()
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
